@@ -1,0 +1,54 @@
+"""Active Labs LMS."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from lms import cli, errors, i18n, security, settings, templating
+from lms import config as default_config
+from lms.accounts import init_login
+from lms.accounts import views as accounts
+from lms.dashboard import views as dashboard
+from lms.database import configure_sqlite
+from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
+from lms.notifications import views as notifications
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error pages."""
+    # The instance folder (local config, SQLite database, stored files) may live elsewhere:
+    # /var/lib/lms in production, a temporary folder in tests.
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("LMS_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app.config.from_object(default_config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("LMS")
+    if test_config:
+        app.config.from_mapping(test_config)
+    settings.resolve(app)
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    login_manager.init_app(app)
+    init_login(login_manager)
+
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(notifications.bp)
+
+    security.init_security(app)
+    i18n.init_i18n(app)
+    templating.init_templating(app)
+    errors.init_error_pages(app)
+    cli.init_cli(app)
+    return app

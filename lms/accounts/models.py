@@ -1,0 +1,94 @@
+"""The User model: one login, one role."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms.database import UTCDateTime, utcnow
+from lms.extensions import db
+
+
+class Role(enum.StrEnum):
+    PARENT = "parent"
+    INSTRUCTOR = "instructor"
+    COORDINATOR = "coordinator"
+
+
+STAFF_ROLES = (Role.INSTRUCTOR, Role.COORDINATOR)
+
+ROLE_LABELS = {
+    Role.PARENT: _l("Parent"),
+    Role.INSTRUCTOR: _l("Instructor"),
+    Role.COORDINATOR: _l("Coordinator"),
+}
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('parent', 'instructor', 'coordinator')",
+            name="role_known",
+        ),
+        CheckConstraint("locale IN ('fr', 'ar', 'en')", name="locale_known"),
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased, so the unique constraint makes addresses case-insensitively unique.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164, e.g. +212612345678
+    role: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(5), default="fr")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Part of the login cookie; rotating it logs the user out of every browser.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    active: Mapped[bool] = mapped_column(default=True)
+    privacy_notice_version: Mapped[str | None] = mapped_column(String(20))
+    privacy_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+    # Flask-Login reads these.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_parent(self) -> bool:
+        return self.role == Role.PARENT
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role == Role.INSTRUCTOR
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == Role.COORDINATOR
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None

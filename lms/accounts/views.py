@@ -1,0 +1,292 @@
+"""Account pages: register, log in and out, passwords, profile, language, staff accounts."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from lms.accounts import services
+from lms.accounts.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LanguageForm,
+    LoginForm,
+    ProfileForm,
+    RegistrationForm,
+    ResetPasswordForm,
+    StaffForm,
+)
+from lms.accounts.models import STAFF_ROLES, Role, User
+from lms.errors import DomainError
+from lms.extensions import db, limiter
+from lms.forms import apply_domain_error, render_form
+from lms.i18n import LANGUAGE_COOKIE, current_language
+from lms.security import role_required, safe_next_url
+
+bp = Blueprint("accounts", __name__)
+
+
+def _account_key() -> str:
+    """Rate-limit key for one account: the e-mail typed in the form, hashed."""
+    email = services.normalize_email(request.form.get("email", ""))
+    return "account:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+def _limit(setting: str):
+    return lambda: current_app.config[setting]
+
+
+def _failed(response) -> bool:
+    # Only refused attempts count against an account; a successful login redirects.
+    return response.status_code != 302
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration and login
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_limit("REGISTER_LIMIT_PER_IP"), methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.home"))
+    form = RegistrationForm()
+    if request.method == "GET":
+        form.language.data = current_language()
+    if form.validate_on_submit():
+        try:
+            user = services.register_parent(
+                full_name=form.full_name.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                password=form.password.data,
+                locale=form.language.data,
+                privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Welcome! Your account is ready."), "success")
+            return redirect(url_for("dashboard.home"))
+    return render_form("accounts/register.html", form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_limit("LOGIN_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(
+    _limit("LOGIN_LIMIT_PER_ACCOUNT"), key_func=_account_key, methods=["POST"], deduct_when=_failed
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.home"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            # Same words whether the address exists or not.
+            form.form_errors.append(_("Incorrect e-mail address or password."))
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next_url(form.next.data) or url_for("dashboard.home"))
+    return render_form("accounts/login.html", form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    services.end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    flash(_("You are logged out on every device."), "success")
+    return redirect(url_for("accounts.login"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Passwords
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_limit("RESET_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(_limit("RESET_LIMIT_PER_ACCOUNT"), key_func=_account_key, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        # Never say whether the address has an account.
+        flash(
+            _(
+                "If an account uses this address, we have sent it a link to choose a new "
+                "password. The link works once, for one hour."
+            ),
+            "success",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_form("accounts/forgot_password.html", form)
+
+
+def _password_link_page(token: str, purpose: str):
+    try:
+        user = services.user_from_password_token(token, purpose)
+    except services.InvalidLink as error:
+        flash(error.message, "error")
+        return redirect(url_for("accounts.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password_with_token(token, form.password.data, purpose)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            logout_user()
+            flash(_("Your password is set. Log in with it now."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_form("accounts/reset_password.html", form, user=user, purpose=purpose)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit("RESET_LIMIT_PER_IP"), methods=["POST"])
+def reset_password(token: str):
+    return _password_link_page(token, services.RESET)
+
+
+@bp.route("/welcome/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit("RESET_LIMIT_PER_IP"), methods=["POST"])
+def account_setup(token: str):
+    return _password_link_page(token, services.SETUP)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user,
+                current_password=form.current_password.data,
+                new_password=form.password.data,
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            # Every other browser is logged out; this one stays in with the new token.
+            login_user(current_user._get_current_object())
+            flash(_("Your password is changed. Other devices have been logged out."), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_form("accounts/change_password.html", form)
+
+
+# ---------------------------------------------------------------------------------------------
+# Profile and language
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm()
+    if request.method == "GET":
+        form.full_name.data = current_user.full_name
+        form.phone.data = current_user.phone
+        form.language.data = current_user.locale
+    if form.validate_on_submit():
+        try:
+            services.update_profile(
+                current_user,
+                full_name=form.full_name.data,
+                phone=form.phone.data or None,
+                locale=form.language.data,
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your details are saved."), "success")
+            response = redirect(url_for("accounts.profile"))
+            _remember_language(response, form.language.data)
+            return response
+    return render_form("accounts/profile.html", form)
+
+
+def _remember_language(response, language: str) -> None:
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+    )
+
+
+@bp.post("/language")
+def set_language():
+    form = LanguageForm()
+    target = safe_next_url(form.next.data) or url_for("dashboard.home")
+    if not form.validate():
+        flash(_("Unknown language."), "error")
+        return redirect(target)
+    if current_user.is_authenticated:
+        services.set_language(current_user, form.language.data)
+        db.session.commit()
+    response = redirect(target)
+    _remember_language(response, form.language.data)
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff accounts (coordinators)
+
+
+@bp.get("/coordinator/staff")
+@role_required(Role.COORDINATOR)
+def staff_list():
+    query = select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.full_name)
+    role = request.args.get("role")
+    if role in STAFF_ROLES:
+        query = query.where(User.role == role)
+    page = db.paginate(query, per_page=25, max_per_page=100)
+    return render_template("accounts/staff_list.html", page=page, role=role)
+
+
+@bp.route("/coordinator/staff/new", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def staff_new():
+    form = StaffForm()
+    if request.method == "GET":
+        form.language.data = "fr"
+    if form.validate_on_submit():
+        try:
+            user = services.create_staff(
+                actor=current_user,
+                full_name=form.full_name.data,
+                email=form.email.data,
+                role=form.role.data,
+                phone=form.phone.data or None,
+                locale=form.language.data,
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(name)s's account is created; they have been e-mailed a link to set "
+                    "their password.",
+                    name=user.full_name,
+                ),
+                "success",
+            )
+            return redirect(url_for("accounts.staff_list"))
+    return render_form("accounts/staff_new.html", form)

@@ -1,0 +1,100 @@
+"""``flask lms ...``: administration commands."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from lms.accounts import services as accounts
+from lms.accounts.models import Role
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.notifications import services as notifications
+from lms.phones import normalize_phone
+
+lms_cli = AppGroup("lms", help="Active Labs LMS administration.")
+
+
+def _fail(message) -> None:
+    db.session.rollback()
+    raise click.ClickException(str(message))
+
+
+@lms_cli.command("create-user")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    required=True,
+    help="parent, instructor or coordinator.",
+)
+@click.option("--email", required=True, help="Login e-mail address.")
+@click.option("--name", "full_name", required=True, help="Full name as shown to others.")
+@click.option("--phone", default=None, help="Phone number (Moroccan by default).")
+@click.option("--language", type=click.Choice(["fr", "ar", "en"]), default="fr", show_default=True)
+@click.option(
+    "--password/--send-link",
+    "ask_password",
+    default=False,
+    help="Type a password now, or (default) e-mail a link to set it.",
+)
+def create_user_command(role, email, full_name, phone, language, ask_password):
+    """Create an account (staff accounts cannot be opened from the website)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise click.BadParameter(str(error), param_hint="--email") from None
+    if phone:
+        try:
+            phone = normalize_phone(phone)
+        except ValueError:
+            raise click.BadParameter("not a valid phone number", param_hint="--phone") from None
+    password = None
+    if ask_password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(
+            full_name=full_name,
+            email=email,
+            role=role,
+            phone=phone,
+            locale=language,
+            password=password,
+        )
+    except DomainError as error:
+        _fail(error.message)
+    db.session.commit()
+    how = "with the password you typed" if password else "a set-your-password link was e-mailed"
+    click.echo(f"Created {role} {user.email} (id {user.id}); {how}.")
+
+
+@lms_cli.command("send-mail")
+@click.option("--limit", default=100, show_default=True, help="At most this many messages.")
+def send_mail_command(limit):
+    """Deliver due e-mails from the outbox (run it from cron every minute)."""
+    report = notifications.deliver_due(limit=limit)
+    click.echo(f"Outbox: {report}; still waiting: {notifications.outbox_backlog()}.")
+    db.session.commit()
+
+
+@lms_cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing if any account exists.")
+def seed_demo_command(if_empty):
+    """Load realistic demo data (Tangier families, staff, courses) and print the logins."""
+    from lms.demo import DEMO_PASSWORD, demo_logins, seed_demo
+
+    if current_app.config["ENV"] == "production":
+        _fail("seed-demo refuses to run with LMS_ENV=production.")
+    created = seed_demo(if_empty=if_empty)
+    db.session.commit()
+    if created is None:
+        click.echo("Demo data already present.")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for role, email in demo_logins():
+        click.echo(f"  {role:<12} {email}")
+
+
+def init_cli(app: Flask) -> None:
+    app.cli.add_command(lms_cli)

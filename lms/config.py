@@ -1,0 +1,74 @@
+"""Default configuration.
+
+Order of precedence (last wins): these defaults, ``instance/config.py``, ``LMS_*``
+environment variables (``LMS_DATABASE_URL`` -> ``DATABASE_URL``; values are parsed as JSON
+when they can be), then the mapping given to ``create_app`` (tests).
+"""
+
+# "development" or "production". Production refuses to start without an explicit SECRET_KEY.
+ENV = "development"
+
+# None: generated once into instance/secret_key (mode 0600) outside production.
+SECRET_KEY = None
+
+# None: SQLite at instance/lms.sqlite3. PostgreSQL: postgresql+psycopg://user:pass@host/db
+DATABASE_URL = None
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+# Languages and time.
+LANGUAGES = ("fr", "ar", "en")
+RTL_LANGUAGES = ("ar",)
+BABEL_DEFAULT_LOCALE = "fr"
+BABEL_DEFAULT_TIMEZONE = "Africa/Casablanca"
+DEFAULT_PHONE_REGION = "MA"
+
+# Accounts and security.
+PRIVACY_NOTICE_VERSION = "2026-09"
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 128
+# Argon2id, OWASP's minimum configuration (19 MiB, 2 iterations, 1 lane).
+ARGON2_TIME_COST = 2
+ARGON2_MEMORY_COST_KIB = 19_456
+ARGON2_PARALLELISM = 1
+PASSWORD_RESET_MAX_AGE = 3600  # seconds
+ACCOUNT_SETUP_MAX_AGE = 7 * 24 * 3600  # staff "set your password" links
+REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
+# None: Secure cookies everywhere except in debug mode and in tests.
+SESSION_COOKIE_SECURE = None
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+
+# Rate limits (Flask-Limiter). Use a shared storage such as redis://host:6379/0 when several
+# workers or servers run the app.
+RATELIMIT_ENABLED = True
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = True
+LOGIN_LIMIT_PER_IP = "20 per minute; 100 per hour"
+LOGIN_LIMIT_PER_ACCOUNT = "5 per minute; 20 per hour"
+RESET_LIMIT_PER_IP = "5 per minute; 30 per hour"
+RESET_LIMIT_PER_ACCOUNT = "3 per hour"
+REGISTER_LIMIT_PER_IP = "10 per hour"
+
+# Mail. MAIL_BACKEND "log" appends every message to instance/mail.log; "smtp" sends them.
+MAIL_BACKEND = "log"
+MAIL_LOG_PATH = None  # None: instance/mail.log
+MAIL_DEFAULT_SENDER = "Active Labs <noreply@activelabs.ma>"
+MAIL_SERVER = "localhost"
+MAIL_PORT = 587
+MAIL_USE_TLS = True
+MAIL_USE_SSL = False
+MAIL_USERNAME = None
+MAIL_PASSWORD = None
+MAIL_TIMEOUT = 20
+# Deliver the outbox right after a request commits (in a background thread). The
+# send-mail worker delivers whatever this misses and retries failures.
+MAIL_DELIVER_AFTER_COMMIT = True
+MAIL_MAX_ATTEMPTS = 8
+
+# The public address of the app, used in e-mails sent by the CLI worker (outside a request).
+BASE_URL = "http://127.0.0.1:5000"

@@ -1,0 +1,46 @@
+"""The landing page and the three role homes (they grow with each domain)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from lms.accounts.models import Role
+from lms.security import role_required
+
+bp = Blueprint("dashboard", __name__)
+
+ROLE_HOMES = {
+    Role.PARENT: "dashboard.parent_home",
+    Role.INSTRUCTOR: "dashboard.instructor_home",
+    Role.COORDINATOR: "dashboard.coordinator_home",
+}
+
+
+@bp.get("/")
+def index():
+    return render_template("dashboard/index.html")
+
+
+@bp.get("/home")
+@login_required
+def home():
+    return redirect(url_for(ROLE_HOMES[current_user.role]))
+
+
+@bp.get("/parent")
+@role_required(Role.PARENT)
+def parent_home():
+    return render_template("dashboard/parent_home.html")
+
+
+@bp.get("/instructor")
+@role_required(Role.INSTRUCTOR)
+def instructor_home():
+    return render_template("dashboard/instructor_home.html")
+
+
+@bp.get("/coordinator")
+@role_required(Role.COORDINATOR)
+def coordinator_home():
+    return render_template("dashboard/coordinator_home.html")

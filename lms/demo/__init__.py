@@ -1,0 +1,27 @@
+"""Demo data for `flask lms seed-demo`: a believable week at the Technopark of Tangier.
+
+Each domain adds its own module here; ``seed_demo`` runs them in dependency order.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from lms.accounts.models import User
+from lms.demo import accounts
+from lms.extensions import db
+
+DEMO_PASSWORD = accounts.DEMO_PASSWORD
+
+
+def seed_demo(*, if_empty: bool = False) -> dict | None:
+    """Create the demo data; None if ``if_empty`` and accounts already exist."""
+    if if_empty and db.session.scalar(select(func.count()).select_from(User)):
+        return None
+    people = accounts.seed()
+    return {"people": people}
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """(role, e-mail) of the demo accounts, for the start-up banner."""
+    return [(role, email) for role, email, *_ in accounts.DEMO_USERS]

@@ -1,0 +1,61 @@
+"""Language and time zone: which one a request gets, and template helpers."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import get_locale
+from flask_login import current_user
+
+LANGUAGE_COOKIE = "lang"
+
+# The site speaks fr/ar/en; dates and numbers follow Moroccan conventions where CLDR has them
+# (ar_MA writes Latin digits and a 24-hour clock, as Moroccan schools do).
+BABEL_LOCALES = {"fr": "fr_MA", "ar": "ar_MA", "en": "en_GB"}
+
+LANGUAGE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
+
+
+def current_language() -> str:
+    """The two-letter language of this request: the user's, the cookie's, or the browser's."""
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    cookie = request.cookies.get(LANGUAGE_COOKIE)
+    if cookie in languages:
+        return cookie
+    best = request.accept_languages.best_match(languages)
+    if best:
+        return best
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_locale() -> str:
+    return BABEL_LOCALES.get(current_language(), current_language())
+
+
+def select_timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def babel_locale_for(language: str) -> str:
+    """The Babel locale used to write to someone whose language is ``language``."""
+    return BABEL_LOCALES.get(language, language)
+
+
+def text_direction(language: str | None = None) -> str:
+    language = language or current_language()
+    return "rtl" if language in current_app.config["RTL_LANGUAGES"] else "ltr"
+
+
+def init_i18n(app: Flask) -> None:
+    @app.context_processor
+    def language_context():
+        language = current_language()
+        return {
+            "current_language": language,
+            "text_dir": text_direction(language),
+            "language_names": LANGUAGE_NAMES,
+            "babel_locale": get_locale,
+        }

@@ -1,0 +1,38 @@
+"""Coordinators see what the outbox sent, what it is retrying and what failed."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from lms.accounts.models import Role
+from lms.extensions import db
+from lms.notifications import services
+from lms.notifications.models import OutboxMessage, OutboxStatus
+from lms.security import role_required
+
+bp = Blueprint("notifications", __name__, url_prefix="/coordinator/outbox")
+
+
+@bp.get("/")
+@role_required(Role.COORDINATOR)
+def outbox():
+    status = request.args.get("status")
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    if status in OutboxStatus.__members__.values():
+        query = query.where(OutboxMessage.status == status)
+    page = db.paginate(query, per_page=50, max_per_page=200)
+    return render_template(
+        "notifications/outbox.html", page=page, status=status, statuses=list(OutboxStatus)
+    )
+
+
+@bp.post("/<int:message_id>/retry")
+@role_required(Role.COORDINATOR)
+def retry(message_id: int):
+    message = db.get_or_404(OutboxMessage, message_id)
+    services.retry_message(message)
+    db.session.commit()
+    flash(_("The message will be sent again."), "success")
+    return redirect(url_for("notifications.outbox", status=request.args.get("status")))
