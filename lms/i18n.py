@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from markupsafe import escape
 
 LANGUAGE_COOKIE = "lang"
 
@@ -47,6 +49,17 @@ def babel_locale_for(language: str) -> str:
 def text_direction(language: str | None = None) -> str:
     language = language or current_language()
     return "rtl" if language in current_app.config["RTL_LANGUAGES"] else "ltr"
+
+
+def _lazy_string_as_html(self: LazyString) -> str:
+    return str(escape(str(self)))
+
+
+# Flask-Babel's lazy strings say they are already HTML (``__html__`` returns the raw text), so
+# Jinja would print them unescaped, and a flashed one comes back from the session as Markup.
+# A translation interpolating user input (a child's name, say) would then inject HTML. Their
+# HTML form is their text, escaped.
+LazyString.__html__ = _lazy_string_as_html
 
 
 def init_i18n(app: Flask) -> None:

@@ -137,6 +137,19 @@ def common_passwords() -> frozenset[str]:
     return frozenset(word.strip().lower() for word in words) | _LOCAL_COMMON_PASSWORDS
 
 
+# Keyboard rows (French AZERTY and QWERTY) and counting: "123456789012" is no password.
+_SEQUENCES = (
+    "01234567890123456789",
+    "abcdefghijklmnopqrstuvwxyz",
+    "azertyuiopqsdfghjklmwxcvbn",
+    "qwertyuiopasdfghjklzxcvbnm",
+)
+
+
+def _is_sequence(lowered: str) -> bool:
+    return any(lowered in seq or lowered[::-1] in seq for seq in _SEQUENCES)
+
+
 def password_problems(password: str, *, email: str | None = None, name: str | None = None):
     """The reasons ``password`` is refused (translatable strings); empty if it is acceptable."""
     config = current_app.config
@@ -151,7 +164,7 @@ def password_problems(password: str, *, email: str | None = None, name: str | No
     if len(password) > config["PASSWORD_MAX_LENGTH"]:
         problems.append(_l("Use at most %(num)d characters.", num=config["PASSWORD_MAX_LENGTH"]))
     lowered = password.lower()
-    if lowered in common_passwords() or len(set(lowered)) < 4:
+    if lowered in common_passwords() or len(set(lowered)) < 4 or _is_sequence(lowered):
         problems.append(_l("This password is too common; choose one that is harder to guess."))
     elif email and lowered in {email.lower(), email.split("@")[0].lower()}:
         problems.append(_l("Your password must not be your e-mail address."))

@@ -101,21 +101,49 @@ def app(request, _schema, database_url, tmp_path, config_overrides) -> Iterator[
     if request.node.get_closest_marker("committed"):
         yield app
         _empty_tables(app)
+        dispose(app)
         return
+    # No application context stays pushed during the test: a request would reuse it, and
+    # with it `g` (the logged-in user) and the session of the previous request.
     with app.app_context():
         connection = db.engine.connect()
-        transaction = connection.begin()
-        original = db.session
-        db.session = db._make_scoped_session(
-            {"class_": Session, "bind": connection, "join_transaction_mode": "create_savepoint"}
-        )
-        try:
-            yield app
-        finally:
+    transaction = connection.begin()
+    original = db.session
+    db.session = db._make_scoped_session(
+        {"class_": Session, "bind": connection, "join_transaction_mode": "create_savepoint"}
+    )
+    try:
+        yield app
+    finally:
+        with app.app_context():
             db.session.remove()
-            db.session = original
-            transaction.rollback()
-            connection.close()
+        db.session = original
+        transaction.rollback()
+        connection.close()
+        dispose(app)
+
+
+def dispose(app: Flask) -> None:
+    """Close the app's pooled connections (PostgreSQL warns about connections left open)."""
+    with app.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture
+def make_app(_schema, database_url, tmp_path) -> Iterator[Callable[..., Flask]]:
+    """Build extra apps with make_config(**overrides); their connections are closed after."""
+    apps = []
+
+    def build(**overrides) -> Flask:
+        built = create_app(make_config(database_url, tmp_path / "instance", **overrides))
+        apps.append(built)
+        return built
+
+    yield build
+    for built in apps:
+        dispose(built)
 
 
 def _empty_tables(app: Flask) -> None:
@@ -139,7 +167,10 @@ def runner(app):
 
 @pytest.fixture
 def ctx(app) -> Iterator[None]:
-    """An application context for tests that call services directly."""
+    """An application context for tests that call services directly.
+
+    Don't use it with the test client: requests would share its `g` and database session.
+    """
     with app.app_context():
         yield
 

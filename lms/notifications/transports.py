@@ -21,13 +21,14 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email["Subject"] = message.subject
     email["Date"] = format_datetime(datetime.now(UTC))
     email["Message-ID"] = make_msgid(domain="activelabs.ma")
-    email["Content-Language"] = message.language
     email.set_content(message.body)
     for attachment in message.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
         email.add_attachment(
             attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
+    # Last: set_content and add_attachment move or clear the Content-* headers.
+    email["Content-Language"] = message.language
     return email
 
 

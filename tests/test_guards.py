@@ -1,0 +1,73 @@
+"""Every route that needs a login sends visitors to it; every role-only route refuses the
+other roles. New routes are covered automatically: the sweep reads the URL map."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from lms.accounts.models import Role
+
+# Routes anyone may open. Anything else must require a login.
+PUBLIC = {
+    "static",
+    "dashboard.index",
+    "accounts.register",
+    "accounts.login",
+    "accounts.forgot_password",
+    "accounts.reset_password",
+    "accounts.account_setup",
+    "accounts.set_language",
+}
+# Public endpoints of later domains register themselves here by prefix or name.
+PUBLIC_PREFIXES: tuple[str, ...] = ()
+
+
+def is_public(endpoint: str) -> bool:
+    return endpoint in PUBLIC or endpoint.startswith(PUBLIC_PREFIXES)
+
+
+def url_for_rule(rule) -> str:
+    return re.sub(r"<(?:\w+:)?\w+>", "1", rule.rule)
+
+
+def routes(app, public: bool):
+    for rule in app.url_map.iter_rules():
+        if is_public(rule.endpoint) == public:
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield rule, method
+
+
+def test_private_routes_send_anonymous_visitors_to_login(app, client):
+    checked = 0
+    for rule, method in routes(app, public=False):
+        response = client.open(url_for_rule(rule), method=method)
+        assert response.status_code == 302, (method, rule.rule, response.status_code)
+        assert response.headers["Location"].startswith("/login"), (method, rule.rule)
+        checked += 1
+    assert checked >= 10
+
+
+def test_public_routes_answer_visitors(app, client):
+    for rule, method in routes(app, public=True):
+        if method != "GET" or rule.endpoint == "static":
+            continue
+        response = client.get(url_for_rule(rule))
+        assert response.status_code in (200, 302, 404), (rule.rule, response.status_code)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_role_routes_refuse_the_other_roles(app, make_user, login_as, role):
+    client = login_as(make_user(role))
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        allowed = getattr(view, "required_roles", None)
+        if allowed is None or role in allowed:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url_for_rule(rule), method=method)
+            assert response.status_code == 403, (role, method, rule.rule, response.status_code)
+            checked += 1
+    assert checked >= 1
