@@ -11,6 +11,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from lms.accounts.models import STAFF_ROLES, Role, User, new_session_token
+from lms.accounts.permissions import can_manage_staff
 from lms.database import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
@@ -120,7 +121,7 @@ def create_staff(
     *, actor: User, full_name: str, email: str, role: str, phone: str | None, locale: str
 ) -> User:
     """A coordinator creates an instructor or coordinator, who sets a password by e-mail."""
-    if not actor.is_coordinator:
+    if not can_manage_staff(actor):
         raise DomainError(_l("Only coordinators can create staff accounts."))
     if role not in STAFF_ROLES:
         raise DomainError(_l("Staff accounts are instructors or coordinators."), field="role")
