@@ -50,7 +50,7 @@ test: $(STAMP) translations-compile
 
 serve: $(STAMP) translations-compile
 	$(FLASK) db upgrade
-	$(BIN)/gunicorn --workers $${WORKERS:-4} --bind $${BIND:-127.0.0.1:8000} --access-logfile - 'lms:create_app()'
+	LMS_LOG_FORMAT=$${LMS_LOG_FORMAT:-json} $(BIN)/gunicorn --workers $${WORKERS:-4} --bind $${BIND:-127.0.0.1:8000} 'lms:create_app()'
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

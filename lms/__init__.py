@@ -7,10 +7,11 @@ from pathlib import Path
 
 from flask import Flask
 
-from lms import cli, errors, i18n, security, settings, templating
+from lms import cli, errors, health, i18n, logs, security, settings, templating
 from lms import config as default_config
 from lms.accounts import init_login
 from lms.accounts import views as accounts
+from lms.audit import views as audit
 from lms.dashboard import views as dashboard
 from lms.database import configure_sqlite
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -45,7 +46,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(audit.bp)
+    app.register_blueprint(health.bp)
 
+    logs.init_logging(app)
     security.init_security(app)
     i18n.init_i18n(app)
     templating.init_templating(app)

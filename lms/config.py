@@ -72,3 +72,7 @@ MAIL_MAX_ATTEMPTS = 8
 
 # The public address of the app, used in e-mails sent by the CLI worker (outside a request).
 BASE_URL = "http://127.0.0.1:5000"
+
+# Logs: "text" for development, "json" (one object per line) for production log collectors.
+LOG_FORMAT = "text"
+LOG_LEVEL = "INFO"

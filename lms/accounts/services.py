@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import STAFF_ROLES, Role, User, new_session_token
 from lms.accounts.permissions import can_manage_staff
+from lms.audit import services as audit
 from lms.database import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
@@ -125,7 +126,9 @@ def create_staff(
         raise DomainError(_l("Only coordinators can create staff accounts."))
     if role not in STAFF_ROLES:
         raise DomainError(_l("Staff accounts are instructors or coordinators."), field="role")
-    return create_user(full_name=full_name, email=email, role=role, phone=phone, locale=locale)
+    user = create_user(full_name=full_name, email=email, role=role, phone=phone, locale=locale)
+    audit.record("staff.created", actor=actor, subject=user, role=role)
+    return user
 
 
 def authenticate(email: str, password: str) -> User | None:

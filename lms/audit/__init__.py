@@ -1,0 +1,1 @@
+"""The audit log: one table written by the services, read by coordinators."""
