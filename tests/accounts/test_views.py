@@ -181,7 +181,10 @@ def test_password_reset_through_the_mail_log(app, client, parent):
 def test_forgot_password_says_the_same_for_unknown_addresses(app, client, parent):
     known = client.post("/password/forgot", data={"email": parent.email}, follow_redirects=True)
     unknown = client.post("/password/forgot", data={"email": "x@example.ma"}, follow_redirects=True)
-    assert known.get_data(as_text=True) == unknown.get_data(as_text=True)
+    def main(response):
+        return response.get_data(as_text=True).split("<main", 1)[1].split("</main>")[0]
+
+    assert main(known) == main(unknown)
 
 
 def test_expired_reset_link_says_so(app, client, parent):
