@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -94,6 +96,50 @@ def seed_demo_command(if_empty):
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for role, email in demo_logins():
         click.echo(f"  {role:<12} {email}")
+
+
+@lms_cli.command("backup")
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the archives (default: instance/backups).",
+)
+@click.option(
+    "--keep",
+    default=14,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Keep the newest N archives, delete older ones.",
+)
+def backup_command(dest, keep):
+    """Back up the database (online, consistent) and the stored files into a dated archive."""
+    from lms.backup import BackupError, create_backup
+
+    try:
+        result = create_backup(dest, keep=keep)
+    except BackupError as error:
+        _fail(error)
+    click.echo(f"Backup written: {result.path} ({result.size // 1024} KiB).")
+    for old in result.removed:
+        click.echo(f"Removed old backup: {old.name}")
+
+
+@lms_cli.command("restore")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+def restore_command(archive):
+    """Restore a backup archive into this instance, whose database must be empty."""
+    from lms.backup import BackupError, restore_backup
+
+    try:
+        manifest = restore_backup(archive)
+    except BackupError as error:
+        _fail(error)
+    click.echo(
+        f"Restored the {manifest['database']} backup of {manifest['created_at']} "
+        f"({len(manifest['files'])} files, schema revision {manifest['revision']}). "
+        "Run `flask db upgrade` if this version of the app is newer."
+    )
 
 
 def init_cli(app: Flask) -> None:

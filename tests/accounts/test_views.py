@@ -181,6 +181,7 @@ def test_password_reset_through_the_mail_log(app, client, parent):
 def test_forgot_password_says_the_same_for_unknown_addresses(app, client, parent):
     known = client.post("/password/forgot", data={"email": parent.email}, follow_redirects=True)
     unknown = client.post("/password/forgot", data={"email": "x@example.ma"}, follow_redirects=True)
+
     def main(response):
         return response.get_data(as_text=True).split("<main", 1)[1].split("</main>")[0]
 
