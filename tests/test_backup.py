@@ -32,7 +32,7 @@ def two_databases(database_url, is_postgres, tmp_path):
         with admin.connect() as connection:
             for name in names:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         admin.dispose()
         pytest.skip(f"the test role cannot create databases: {type(error).__name__}")
     base = make_url(database_url)
