@@ -169,6 +169,16 @@ def deliver_due(*, limit: int = 100, only_ids: list[int] | None = None) -> Deliv
     return report
 
 
+def retry_message(message: OutboxMessage) -> OutboxMessage:
+    """Put a failed (or waiting) message back in the queue, due now."""
+    message.status = OutboxStatus.PENDING
+    message.next_attempt_at = utcnow()
+    message.claimed_until = None
+    db.session.flush()
+    db.session.info.setdefault(_SESSION_KEY, []).append(message.id)
+    return message
+
+
 def outbox_backlog() -> int:
     """Messages still waiting to leave."""
     return db.session.scalar(
@@ -208,13 +218,3 @@ def _after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(_SESSION_KEY, None)
-
-
-def retry_message(message: OutboxMessage) -> OutboxMessage:
-    """Put a failed (or waiting) message back in the queue, due now."""
-    message.status = OutboxStatus.PENDING
-    message.next_attempt_at = utcnow()
-    message.claimed_until = None
-    db.session.flush()
-    db.session.info.setdefault(_SESSION_KEY, []).append(message.id)
-    return message
