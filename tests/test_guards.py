@@ -13,6 +13,7 @@ from lms.accounts.models import Role
 PUBLIC = {
     "static",
     "dashboard.index",
+    "dashboard.privacy",
     "accounts.register",
     "accounts.login",
     "accounts.forgot_password",

@@ -22,6 +22,11 @@ def index():
     return render_template("dashboard/index.html")
 
 
+@bp.get("/privacy")
+def privacy():
+    return render_template("dashboard/privacy.html")
+
+
 @bp.get("/home")
 @login_required
 def home():
