@@ -11,6 +11,7 @@ from lms import cli, errors, i18n, security, settings, templating
 from lms import config as default_config
 from lms.accounts import init_login
 from lms.accounts import views as accounts
+from lms.courses import views as courses
 from lms.dashboard import views as dashboard
 from lms.database import configure_sqlite
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -45,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(courses.bp)
 
     security.init_security(app)
     i18n.init_i18n(app)
