@@ -963,7 +963,7 @@ def lesson_counts(cohort_ids: Iterable[int]) -> dict[int, int]:
         .where(Lesson.cohort_id.in_(ids), Lesson.status == LessonStatus.SCHEDULED)
         .group_by(Lesson.cohort_id)
     )
-    return {cohort_id: count for cohort_id, count in rows}
+    return dict(rows.tuples().all())
 
 
 def group_by_track(cohorts: Iterable[Cohort]) -> list[tuple[str, list[Cohort]]]:
@@ -1037,14 +1037,15 @@ def _lesson_display_options():
 
 
 def upcoming_lessons_for_instructor(user: User, *, days: int = 7) -> list[Lesson]:
-    """The lessons of the cohorts ``user`` teaches from now to the end of this week (or the
-    next ``days`` days, whichever is longer)."""
+    """The lessons of the cohorts ``user`` teaches, from now to the end of the ``days``-day
+    week that starts today (cancelled ones included, so that nobody comes for nothing)."""
     today = today_in_lab()
-    last = max(week_start(today) + timedelta(days=6), today + timedelta(days=days - 1))
     now = utcnow()
     return [
         lesson
-        for lesson in lessons_between(today, last, instructor_id=user.id)
+        for lesson in lessons_between(
+            today, today + timedelta(days=days - 1), instructor_id=user.id
+        )
         if lesson.ends_at > now and lesson.cohort.status != CohortStatus.CANCELLED
     ]
 
