@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 
@@ -143,22 +144,18 @@ class StatementCounter:
 
 
 @pytest.fixture
-def count_statements(app) -> Iterator[Callable[[], StatementCounter]]:
+def count_statements(app) -> Callable[[], AbstractContextManager[StatementCounter]]:
     """``with count_statements() as counter: ...`` counts the SQL statements sent."""
-    from contextlib import contextmanager
-
-    listeners = []
 
     @contextmanager
-    def counting():
+    def counting() -> Iterator[StatementCounter]:
         counter = StatementCounter()
         with app.app_context():
             engine = db.engine
         event.listen(engine, "before_cursor_execute", counter)
-        listeners.append((engine, counter))
         try:
             yield counter
         finally:
             event.remove(engine, "before_cursor_execute", counter)
 
-    yield counting
+    return counting
