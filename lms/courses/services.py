@@ -963,7 +963,7 @@ def lesson_counts(cohort_ids: Iterable[int]) -> dict[int, int]:
         .where(Lesson.cohort_id.in_(ids), Lesson.status == LessonStatus.SCHEDULED)
         .group_by(Lesson.cohort_id)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def group_by_track(cohorts: Iterable[Cohort]) -> list[tuple[str, list[Cohort]]]:

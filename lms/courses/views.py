@@ -307,7 +307,7 @@ def _course_form_choices(form: CourseForm, course: Course | None) -> None:
     query = select(Course.id, Course.title_fr).order_by(Course.title_fr)
     if course is not None:
         query = query.where(Course.id != course.id)
-    form.prerequisites.choices = choices(db.session.execute(query).tuples())
+    form.prerequisites.choices = choices(db.session.execute(query).all())
 
 
 def _course_details(form: CourseForm) -> services.CourseDetails:
@@ -554,7 +554,7 @@ def _room_choices(rooms: list[Room]):
 
 def _cohort_form_choices(form: CohortForm) -> None:
     courses = db.session.execute(select(Course.id, Course.title_fr).order_by(Course.title_fr))
-    form.course_id.choices = choices(courses.tuples())
+    form.course_id.choices = choices(courses.all())
     form.room_id.choices = _room_choices(_rooms())
     people = [(user.id, user.full_name) for user in _instructors()]
     form.lead_instructor_id.choices = choices(people)
