@@ -18,7 +18,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -506,10 +506,12 @@ def closure_new():
             flash(_("The closure is saved."), "success")
             if clashes:
                 flash(
-                    _(
+                    ngettext(
+                        "%(num)d lesson already planned falls on these days; move or cancel it "
+                        "from its cohort's page.",
                         "%(num)d lessons already planned fall on these days; move or cancel "
                         "them from their cohort's page.",
-                        num=len(clashes),
+                        len(clashes),
                     ),
                     "warning",
                 )
