@@ -116,6 +116,9 @@ def app(request, _schema, database_url, tmp_path, config_overrides) -> Iterator[
             db.session = original
             transaction.rollback()
             connection.close()
+            # Each test's app has its own engine: close its pooled connection now, or psycopg
+            # warns (an error here) when the engine is garbage-collected with it still open.
+            db.engine.dispose()
 
 
 def _empty_tables(app: Flask) -> None:

@@ -243,10 +243,10 @@ class CatalogueFilterForm(FlaskForm):
         render_kw={"inputmode": "numeric", "min": 1, "max": 99},
     )
     child = SelectField(_l("For my child"), coerce=_int_or_none, choices=[], validate_choice=False)
-    track = SelectField(_l("Track"), choices=[])
-    weekday = SelectField(_l("Day"), choices=[])
-    time_of_day = SelectField(_l("Time of day"), choices=[])
-    language = SelectField(_l("Language"), choices=[])
+    track = SelectField(_l("Track"), choices=[], default="")
+    weekday = SelectField(_l("Day"), choices=[], default="")
+    time_of_day = SelectField(_l("Time of day"), choices=[], default="")
+    language = SelectField(_l("Language"), choices=[], default="")
 
 
 class TimetableFilterForm(FlaskForm):

@@ -724,11 +724,18 @@ def cohort_edit(cohort_id: int):
 @role_required(Role.COORDINATOR)
 def cohort_detail(cohort_id: int):
     cohort = load_cohort(cohort_id)
+    now = services.utcnow()
+    # "Completed" is offered once the last lesson is over.
+    upcoming = any(not lesson.is_cancelled and lesson.ends_at > now for lesson in cohort.lessons)
     return render_template(
         "courses/cohort_detail.html",
         cohort=cohort,
-        transitions=services.COHORT_TRANSITIONS[cohort.status],
-        now=services.utcnow(),
+        transitions=[
+            status
+            for status in services.COHORT_TRANSITIONS[cohort.status]
+            if status != CohortStatus.COMPLETED or not upcoming
+        ],
+        now=now,
     )
 
 
