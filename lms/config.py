@@ -23,6 +23,11 @@ BABEL_DEFAULT_LOCALE = "fr"
 BABEL_DEFAULT_TIMEZONE = "Africa/Casablanca"
 DEFAULT_PHONE_REGION = "MA"
 
+# The programme: children's ages every course must fit in, and where the lab is.
+PROGRAMME_MIN_AGE = 7
+PROGRAMME_MAX_AGE = 14
+DEFAULT_SITE = "Technopark de Tanger"
+
 # Accounts and security.
 PRIVACY_NOTICE_VERSION = "2026-09"
 PASSWORD_MIN_LENGTH = 10

@@ -12,10 +12,13 @@ from lms.errors import DomainError
 def apply_domain_error(form: FlaskForm, error: DomainError) -> None:
     """Show a service's refusal on the form: on its field if it names one, else on top."""
     field = getattr(form, error.field, None) if error.field else None
+    # A plain str, so that the template escapes it: a lazy string counts as safe markup, and
+    # messages quote what users typed (a room's name, a course's title).
+    message = str(error.message)
     if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, error.message]
+        field.errors = [*field.errors, message]
     else:
-        form.form_errors.append(error.message)
+        form.form_errors.append(message)
 
 
 def render_form(template: str, form: FlaskForm, **context):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_babel.speaklater import LazyString
@@ -62,7 +64,21 @@ def _lazy_string_as_html(self: LazyString) -> str:
 LazyString.__html__ = _lazy_string_as_html
 
 
+def use_packaged_zone_rules() -> None:
+    """Read time-zone rules from the ``tzdata`` package only, never from the OS copy.
+
+    Babel formats times with pytz's rules while ``zoneinfo`` (used to store lessons) prefers
+    /usr/share/zoneinfo, which may be an older IANA release: Morocco's rules changed in 2026,
+    and two releases apart put a lesson an hour off. The tzdata and pytz packages follow the
+    same IANA releases, and upgrade with the app.
+    """
+    zoneinfo.reset_tzpath(to=())
+    zoneinfo.ZoneInfo.clear_cache()
+
+
 def init_i18n(app: Flask) -> None:
+    use_packaged_zone_rules()
+
     @app.context_processor
     def language_context():
         language = current_language()

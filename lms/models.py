@@ -2,6 +2,18 @@
 
 from lms.accounts.models import User
 from lms.audit.models import AuditEntry
+from lms.courses.models import Closure, Cohort, CohortInstructor, Course, Lesson, Room
 from lms.notifications.models import OutboxAttachment, OutboxMessage
 
-__all__ = ["AuditEntry", "OutboxAttachment", "OutboxMessage", "User"]
+__all__ = [
+    "AuditEntry",
+    "Closure",
+    "Cohort",
+    "CohortInstructor",
+    "Course",
+    "Lesson",
+    "OutboxAttachment",
+    "OutboxMessage",
+    "Room",
+    "User",
+]

@@ -21,6 +21,10 @@ PUBLIC = {
     "accounts.account_setup",
     "accounts.set_language",
     "health.healthz",
+    "courses.catalogue",
+    "courses.course_page",
+    "courses.cohort_calendar",
+    "courses.private_calendar",
 }
 # Public endpoints of later domains register themselves here by prefix or name.
 PUBLIC_PREFIXES: tuple[str, ...] = ()

@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from lms.accounts.models import Role
+from lms.courses.services import upcoming_lessons_for_instructor
 from lms.security import role_required
 
 bp = Blueprint("dashboard", __name__)
@@ -42,7 +43,8 @@ def parent_home():
 @bp.get("/instructor")
 @role_required(Role.INSTRUCTOR)
 def instructor_home():
-    return render_template("dashboard/instructor_home.html")
+    lessons = upcoming_lessons_for_instructor(current_user)
+    return render_template("dashboard/instructor_home.html", lessons=lessons)
 
 
 @bp.get("/coordinator")

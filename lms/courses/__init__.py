@@ -1,0 +1,1 @@
+"""Courses, rooms, closures, cohorts and lessons: the catalogue and the timetable."""
