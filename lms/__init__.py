@@ -14,6 +14,7 @@ from lms.accounts import views as accounts
 from lms.dashboard import views as dashboard
 from lms.database import configure_sqlite
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
+from lms.families import views as families
 from lms.notifications import views as notifications
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -45,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(families.bp)
 
     security.init_security(app)
     i18n.init_i18n(app)

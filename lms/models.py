@@ -1,6 +1,28 @@
 """Every domain's models, imported in one place (for Alembic and the tests)."""
 
 from lms.accounts.models import User
+from lms.families.models import (
+    AccountClosureNotice,
+    AuthorisedPickup,
+    Child,
+    ConsentRecord,
+    EmergencyContact,
+    GuardianInvitation,
+    Guardianship,
+    MedicalAccessLog,
+)
 from lms.notifications.models import OutboxAttachment, OutboxMessage
 
-__all__ = ["OutboxAttachment", "OutboxMessage", "User"]
+__all__ = [
+    "AccountClosureNotice",
+    "AuthorisedPickup",
+    "Child",
+    "ConsentRecord",
+    "EmergencyContact",
+    "GuardianInvitation",
+    "Guardianship",
+    "MedicalAccessLog",
+    "OutboxAttachment",
+    "OutboxMessage",
+    "User",
+]

@@ -6,6 +6,8 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from lms.accounts.models import Role
+from lms.families.models import local_today
+from lms.families.services import children_of
 from lms.security import role_required
 
 bp = Blueprint("dashboard", __name__)
@@ -31,7 +33,9 @@ def home():
 @bp.get("/parent")
 @role_required(Role.PARENT)
 def parent_home():
-    return render_template("dashboard/parent_home.html")
+    return render_template(
+        "dashboard/parent_home.html", children=children_of(current_user), today=local_today()
+    )
 
 
 @bp.get("/instructor")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
-from lms.demo import accounts
+from lms.demo import accounts, families
 from lms.extensions import db
 
 DEMO_PASSWORD = accounts.DEMO_PASSWORD
@@ -19,7 +19,8 @@ def seed_demo(*, if_empty: bool = False) -> dict | None:
     if if_empty and db.session.scalar(select(func.count()).select_from(User)):
         return None
     people = accounts.seed()
-    return {"people": people}
+    children = families.seed(people)
+    return {"people": people, "children": children}
 
 
 def demo_logins() -> list[tuple[str, str]]:
