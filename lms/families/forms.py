@@ -198,11 +198,12 @@ class MultiCheckboxField(SelectMultipleField):
 
 class InviteGuardianForm(FlaskForm):
     email = email_field(_l("The other parent's e-mail address"))
-    children = MultiCheckboxField(
-        _l("Children they will see and manage"),
-        coerce=int,
-        validators=[InputRequired(_l("Choose at least one child."))],
-    )
+    children = MultiCheckboxField(_l("Children they will see and manage"), coerce=int)
+
+    def validate_children(self, field) -> None:
+        # Not InputRequired: its "required" flag would make the browser demand every box.
+        if not field.data:
+            raise ValidationError(_l("Choose at least one child."))
 
 
 class ConfirmErasureForm(FlaskForm):

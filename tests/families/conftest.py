@@ -55,6 +55,22 @@ def config_overrides() -> dict:
     return {"BABEL_DEFAULT_LOCALE": "en"}
 
 
+# The same people as tests/conftest.py, but reading the site in English (see above).
+@pytest.fixture
+def parent(make_user) -> User:
+    return make_user(Role.PARENT, full_name="Karim Alaoui", locale="en")
+
+
+@pytest.fixture
+def instructor(make_user) -> User:
+    return make_user(Role.INSTRUCTOR, full_name="Youssef Benali", locale="en")
+
+
+@pytest.fixture
+def coordinator(make_user) -> User:
+    return make_user(Role.COORDINATOR, full_name="Fatima Zahra El Amrani", locale="en")
+
+
 def get(user: User) -> User:
     """The user, attached to the current session (the user fixtures are detached)."""
     return db.session.get(User, user.id)
@@ -87,12 +103,12 @@ def child(make_child, parent) -> Child:
 
 @pytest.fixture
 def other_parent(make_user) -> User:
-    return make_user(Role.PARENT, full_name="Omar Tazi")
+    return make_user(Role.PARENT, full_name="Omar Tazi", locale="en")
 
 
 @pytest.fixture
 def co_parent(make_user) -> User:
-    return make_user(Role.PARENT, full_name="Nadia Bennani", email="nadia@example.ma")
+    return make_user(Role.PARENT, full_name="Nadia Bennani", email="nadia@example.ma", locale="en")
 
 
 @pytest.fixture

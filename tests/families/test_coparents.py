@@ -36,7 +36,7 @@ class TestInvitations:
         assert "Karim Alaoui" in message.subject
         assert "Zoubida" in message.body
         assert "/invitations/" in message.body
-        assert message.language == "fr"  # the inviter's, as the invitee has no account yet
+        assert message.language == "en"  # the inviter's, as the invitee has no account yet
 
     def test_the_invitee_accepts_and_sees_the_same_children(
         self, parent, co_parent, child, make_child
