@@ -59,7 +59,8 @@ def name_field(label, *, required: bool = True, arabic: bool = False, hint=None)
         Length(max=NAME_MAX, message=_l("At most %(max)d characters.")),
         PersonName(),
     ]
-    render_kw = {"maxlength": NAME_MAX, "autocomplete": "off"}
+    # dir="auto": a Latin name typed on the Arabic page (and the reverse) reads the right way.
+    render_kw = {"maxlength": NAME_MAX, "autocomplete": "off", "dir": "auto"}
     if arabic:
         validators.append(ArabicScript())
         render_kw.update({"dir": "rtl", "lang": "ar"})
@@ -77,7 +78,7 @@ def _relationship_field():
         ],
         filters=[_strip],
         description=_l("For example: mother, grandfather, aunt, neighbour."),
-        render_kw={"maxlength": 60},
+        render_kw={"maxlength": 60, "dir": "auto"},
     )
 
 
@@ -90,7 +91,7 @@ def _person_name_field(label=None):
             PersonName(),
         ],
         filters=[_strip],
-        render_kw={"maxlength": 120, "autocomplete": "off"},
+        render_kw={"maxlength": 120, "autocomplete": "off", "dir": "auto"},
     )
 
 
@@ -124,7 +125,7 @@ class ChildForm(FlaskForm):
         validators=[Optional(), Length(max=40, message=_l("At most %(max)d characters."))],
         filters=[_strip],
         description=_l("Optional. For example: CE2, 4th year of primary school."),
-        render_kw={"maxlength": 40},
+        render_kw={"maxlength": 40, "dir": "auto"},
     )
     may_leave_alone = BooleanField(
         _l("My child may leave alone at the end of a lesson."),
@@ -167,14 +168,14 @@ class HealthForm(FlaskForm):
         validators=[Optional(), Length(max=NOTES_MAX, message=_l("At most %(max)d characters."))],
         filters=[_strip],
         description=_l("Food, medicines, insects, materials… and what to do."),
-        render_kw={"maxlength": NOTES_MAX, "rows": 3},
+        render_kw={"maxlength": NOTES_MAX, "rows": 3, "dir": "auto"},
     )
     medical_notes = TextAreaField(
         _l("Medical notes"),
         validators=[Optional(), Length(max=NOTES_MAX, message=_l("At most %(max)d characters."))],
         filters=[_strip],
         description=_l("Only what the team needs to keep your child safe (asthma, epilepsy…)."),
-        render_kw={"maxlength": NOTES_MAX, "rows": 3},
+        render_kw={"maxlength": NOTES_MAX, "rows": 3, "dir": "auto"},
     )
 
 
