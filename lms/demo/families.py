@@ -19,7 +19,8 @@ def _born(years: int, month: int, day: int) -> date:
     return date(today.year - years, month, day)
 
 
-# guardian e-mail -> children. Each child: identity, first emergency contact, and extras.
+# guardian e-mail -> children. Each child: identity, age this year and birthday ("born"), the
+# first emergency contact, and extras.
 FAMILIES = {
     "karim.alaoui@example.ma": [
         {
@@ -27,7 +28,7 @@ FAMILIES = {
             "last_name": "Alaoui",
             "first_name_ar": "ياسمين",
             "last_name_ar": "العلوي",
-            "date_of_birth": _born(9, 3, 14),
+            "born": (9, 3, 14),
             "school_grade": "CE4",
             "emergency": Person("Nadia Bennani", "Mère", "+212612345602"),
             "allergies": "Arachides (cacahuètes) : réaction forte. Stylo d'adrénaline dans le sac.",
@@ -39,7 +40,7 @@ FAMILIES = {
             "last_name": "Alaoui",
             "first_name_ar": "آدم",
             "last_name_ar": "العلوي",
-            "date_of_birth": _born(12, 11, 2),
+            "born": (12, 11, 2),
             "school_grade": "1re année collège",
             "emergency": Person("Nadia Bennani", "Mère", "+212612345602"),
             "health": True,
@@ -51,7 +52,7 @@ FAMILIES = {
             "last_name": "Alaoui",
             "first_name_ar": "رانية",
             "last_name_ar": "العلوي",
-            "date_of_birth": _born(7, 6, 21),
+            "born": (7, 6, 21),
             "emergency": Person("Karim Alaoui", "Père", "+212612345601"),
         },
     ],
@@ -59,7 +60,7 @@ FAMILIES = {
         {
             "first_name": "Ilyas",
             "last_name": "Tazi",
-            "date_of_birth": _born(10, 1, 30),
+            "born": (10, 1, 30),
             "school_grade": "CM2",
             "emergency": Person("Omar Tazi", "Père", "+212612345603"),
             "medical_notes": "Asthme léger : Ventoline dans la trousse, à prendre avant l'effort.",
@@ -74,7 +75,7 @@ FAMILIES = {
         {
             "first_name": "Lina",
             "last_name": "Chraibi",
-            "date_of_birth": _born(8, 9, 5),
+            "born": (8, 9, 5),
             "emergency": Person("Leila Chraibi", "Mother", "+212612345604"),
             "health": True,
             "photo": True,
@@ -82,7 +83,7 @@ FAMILIES = {
         {
             "first_name": "Noah",
             "last_name": "Chraibi-Martin",
-            "date_of_birth": _born(11, 4, 17),
+            "born": (11, 4, 17),
             "emergency": Person("Thomas Martin", "Father", "+33 6 12 34 56 78"),
             "allergies": "Lactose intolerance.",
             "photo": True,
@@ -95,7 +96,7 @@ FAMILIES = {
             "last_name": "El Fassi",
             "first_name_ar": "محمد",
             "last_name_ar": "الفاسي",
-            "date_of_birth": _born(13, 2, 8),
+            "born": (13, 2, 8),
             "school_grade": "2e année collège",
             "emergency": Person("حمزة الفاسي", "الأب", "+212612345605"),
             "health": True,
@@ -107,7 +108,7 @@ FAMILIES = {
             "last_name": "El Fassi",
             "first_name_ar": "آية",
             "last_name_ar": "الفاسي",
-            "date_of_birth": _born(9, 12, 1),
+            "born": (9, 12, 1),
             "school_grade": "CE4",
             "emergency": Person("زينب الفاسي", "الأم", "0663 98 76 54"),
             "allergies": "حساسية من البيض.",
@@ -119,7 +120,7 @@ FAMILIES = {
         {
             "first_name": "Zineb",
             "last_name": "Berrada",
-            "date_of_birth": _born(7, 10, 12),
+            "born": (7, 10, 12),
             "emergency": Person("Sara Berrada", "Mère", "+212612345606"),
         },
     ],
@@ -146,7 +147,7 @@ def seed(people: dict[str, User]) -> list[Child]:
                 last_name=spec["last_name"],
                 first_name_ar=spec.get("first_name_ar"),
                 last_name_ar=spec.get("last_name_ar"),
-                date_of_birth=spec["date_of_birth"],
+                date_of_birth=_born(*spec["born"]),
                 school_grade=spec.get("school_grade"),
                 may_leave_alone=spec.get("may_leave_alone", False),
                 emergency_contact=spec["emergency"],

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime
 
-from flask import current_app
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
@@ -40,8 +39,12 @@ CONSENT_KIND_LABELS = {
 
 
 def local_today() -> date:
-    """Today's date at the lab (Africa/Casablanca), which is what ages and windows count in."""
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    """Today's date at the lab (Africa/Casablanca), which is what ages and windows count in.
+
+    The zone comes from Flask-Babel, like every date the pages show: the system's zoneinfo
+    files can be older than the bundled data (Morocco changed its clocks in 2026).
+    """
+    return datetime.now(UTC).astimezone(get_timezone()).date()
 
 
 def age_in_years(date_of_birth: date, day: date) -> int:

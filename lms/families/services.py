@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, or_, select, update
@@ -957,7 +957,7 @@ def erase_safeguarding_data(child: Child) -> None:
 
 def _purge_safeguarding(now: datetime, report: PurgeReport) -> None:
     months = current_app.config["RETENTION_MONTHS_AFTER_LAST_COHORT"]
-    today = now.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    today = now.astimezone(get_timezone()).date()
     cutoff = months_before(today, months)
     ended: dict[int, date] = {}
     for provider in hooks.last_cohort_ends:

@@ -56,13 +56,13 @@ bp.add_app_template_global(CONSENT_KIND_LABELS, "consent_kind_names")
 
 
 @bp.app_template_filter("isodate")
-def readable_iso(value: str | None, style: str = "long") -> str:
+def readable_iso(value: str | None) -> str:
     """A date or instant written as ISO 8601 (the export's plain data), in the reader's words."""
     if not value:
         return "—"
     if "T" not in value:
-        return format_date(date.fromisoformat(value), style)
-    return format_datetime(datetime.fromisoformat(value), style)
+        return format_date(date.fromisoformat(value), "long")
+    return format_datetime(datetime.fromisoformat(value), "medium")
 
 
 @bp.after_request

@@ -304,7 +304,7 @@ class TestCoParents:
                 "phone": "0612345602",
                 "password": "une-phrase-facile-2026",
                 "confirm": "une-phrase-facile-2026",
-                "language": "fr",
+                "language": "en",
                 "accept_privacy": "y",
                 "next": "/" + path,
             },
@@ -545,3 +545,28 @@ def test_the_parent_home_needs_the_same_queries_for_one_child_or_five(
         )
     db.session.commit()
     assert count_queries() == one
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", ["La date de naissance ne peut pas être dans le futur.", "Contact d'urgence"]),
+        ("ar", ["لا يمكن أن يكون تاريخ الميلاد في المستقبل.", "جهة الاتصال للطوارئ", 'dir="rtl"']),
+    ],
+)
+def test_messages_are_translated(client, make_user, language, expected):
+    user = make_user(Role.PARENT, locale=language)
+    login(client, user)
+    response = client.post("/children/new", data=new_child_form(date_of_birth="2999-01-01"))
+    assert response.status_code == 422
+    for words in expected:
+        assert words in text(response)
+
+
+def test_the_child_page_in_arabic(client, make_user, make_child):
+    user = make_user(Role.PARENT, locale="ar")
+    child = make_child(user, first_name_ar="ياسمين", last_name_ar="العلوي")
+    login(client, user)
+    page = text(client.get(f"/children/{child.id}"))
+    for words in ("المعلومات الصحية", "جهات الاتصال للطوارئ", "أولياء الأمر", "<bdi>ياسمين العلوي"):
+        assert words in page
