@@ -79,6 +79,7 @@ CHILD_MAX_AGE = 18
 HEALTH_NOTICE_VERSION = "2026-09"  # the health-data consent text parents agree to
 PHOTO_NOTICE_VERSION = "2026-09"  # the photo and media consent text
 INVITATION_MAX_AGE = 7 * 24 * 3600  # seconds a co-parent invitation link stays valid
+GUARDIAN_INVITE_LIMIT = "10 per hour; 30 per day"  # invitation e-mails one parent may send
 # An instructor sees a child's safeguarding data from the enrolment until this many days
 # after the cohort ends.
 INSTRUCTOR_ACCESS_DAYS_AFTER_COHORT = 30

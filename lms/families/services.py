@@ -209,18 +209,25 @@ def update_child(
     return child
 
 
-def children_of(user: User) -> list[Child]:
-    """The children ``user`` is a guardian of, with what their cards show, oldest first."""
+def children_of(user: User, *, with_details: bool = False) -> list[Child]:
+    """The children ``user`` is a guardian of, oldest first, with what their cards show
+    (and, ``with_details``, everything the export shows) loaded up front."""
+    options = [
+        selectinload(Child.emergency_contacts),
+        selectinload(Child.consent_records),
+        selectinload(Child.guardianships).selectinload(Guardianship.user),
+    ]
+    if with_details:
+        options += [
+            selectinload(Child.authorised_pickups),
+            selectinload(Child.consent_records).selectinload(ConsentRecord.actor),
+        ]
     return list(
         db.session.scalars(
             select(Child)
             .join(Guardianship)
             .where(Guardianship.user_id == user.id, Child.erased_at.is_(None))
-            .options(
-                selectinload(Child.emergency_contacts),
-                selectinload(Child.consent_records),
-                selectinload(Child.guardianships).selectinload(Guardianship.user),
-            )
+            .options(*options)
             .order_by(Child.date_of_birth, Child.id)
         )
     )
@@ -419,6 +426,7 @@ def make_invitation_token(invitation: GuardianInvitation) -> str:
 
 
 def invitation_expires_at(invitation: GuardianInvitation) -> datetime:
+    """The instant an invitation's link stops working."""
     return invitation.created_at + timedelta(seconds=current_app.config["INVITATION_MAX_AGE"])
 
 
@@ -600,7 +608,7 @@ def export_sections_for(user: User, children: Sequence[Child]) -> list[hooks.Exp
 def export_family(user: User, children: Sequence[Child] | None = None) -> dict:
     """Everything the system holds about the family (or about ``children``), as plain data."""
     if children is None:
-        children = children_of(user)
+        children = children_of(user, with_details=True)
     data = {
         "format": "activelabs-family-export",
         "version": 1,
@@ -986,16 +994,16 @@ def _purge_accounts(now: datetime, report: PurgeReport) -> None:
     config = current_app.config
     cutoff = months_before(now, config["INACTIVE_ACCOUNT_MONTHS"])
     last_seen = func.coalesce(User.last_login_at, User.created_at)
-    notices = {
-        notice.user_id: notice for notice in db.session.scalars(select(AccountClosureNotice))
-    }
-    # Someone who logged in after the notice keeps the account.
-    for notice in list(notices.values()):
-        user = db.session.get(User, notice.user_id)
+    notices = {}
+    for notice, user in db.session.execute(
+        select(AccountClosureNotice, User).join(User, User.id == AccountClosureNotice.user_id)
+    ):
         if user.last_login_at is not None and user.last_login_at > notice.sent_at:
+            # Someone who logged in after the notice keeps the account.
             db.session.delete(notice)
-            del notices[notice.user_id]
             report.notices_withdrawn.append(user.id)
+        else:
+            notices[user.id] = notice
     inactive = db.session.scalars(
         select(User)
         .where(User.role == Role.PARENT, User.active.is_(True), last_seen < cutoff)

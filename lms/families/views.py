@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -25,7 +26,7 @@ from sqlalchemy.orm import selectinload
 from lms.accounts.models import Role, User
 from lms.database import utcnow
 from lms.errors import DomainError
-from lms.extensions import db
+from lms.extensions import db, limiter
 from lms.families import services
 from lms.families.forms import (
     ChildForm,
@@ -378,7 +379,14 @@ def pickup_delete(child_id: int, pickup_id: int):
 # Co-parents
 
 
+def _inviter_key() -> str:
+    return f"invite:{current_user.get_id() or get_remote_address()}"
+
+
 @bp.route("/children/<int:child_id>/guardians/invite", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["GUARDIAN_INVITE_LIMIT"], key_func=_inviter_key, methods=["POST"]
+)
 @role_required(Role.PARENT)
 def guardian_invite(child_id: int):
     child = load_child(child_id)
@@ -523,13 +531,12 @@ def coordinator_children():
         .order_by(Child.last_name, Child.first_name, Child.id)
     )
     if q:
-        pattern = f"%{q.lower()}%"
         query = query.where(
             or_(
-                func.lower(Child.first_name).like(pattern),
-                func.lower(Child.last_name).like(pattern),
-                Child.first_name_ar.like(f"%{q}%"),
-                Child.last_name_ar.like(f"%{q}%"),
+                func.lower(Child.first_name).contains(q.lower(), autoescape=True),
+                func.lower(Child.last_name).contains(q.lower(), autoescape=True),
+                Child.first_name_ar.contains(q, autoescape=True),
+                Child.last_name_ar.contains(q, autoescape=True),
             )
         )
     page = db.paginate(query, per_page=50, max_per_page=200)
@@ -560,7 +567,7 @@ def family_export_json():
 @bp.get("/family/export")
 @role_required(Role.PARENT)
 def family_export():
-    children = services.children_of(current_user)
+    children = services.children_of(current_user, with_details=True)
     return render_template(
         "families/export.html",
         sections=services.export_sections_for(current_user, children),

@@ -515,36 +515,44 @@ class TestStaff:
         assert "Zoubida" in page
         assert "Adam Alaoui" not in page
         assert "زبيدة" in text(client.get("/coordinator/children?q=زبيدة"))
+        assert "No children found." in text(client.get("/coordinator/children?q=%25"))
 
 
-def test_the_parent_home_needs_the_same_queries_for_one_child_or_five(
-    app, login_as, parent, make_child
+def count_queries(client, url: str) -> int:
+    """How many SQL statements one GET of ``url`` runs."""
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+@pytest.mark.parametrize("url", ["/parent", "/children", "/family/export", "/family/export.json"])
+def test_family_pages_need_the_same_queries_for_one_child_or_five(
+    login_as, parent, coordinator, make_child, url
 ):
     client = login_as(parent)
-    make_child(parent)
 
-    def count_queries() -> int:
-        statements = []
-
-        def record(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
-            assert client.get("/parent").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
-        return len(statements)
-
-    one = count_queries()
-    for name in ("Adam", "Rania", "Ilyas", "Lina"):
+    def add_child(name):
         child = make_child(parent, first_name=name)
         services.set_photo_consent(child, actor=get(parent), granted=True)
         services.add_authorised_pickup(
             child, actor=get(parent), person=Person("Latifa", "Grand-mère", "0661234590")
         )
-    db.session.commit()
-    assert count_queries() == one
+        services.log_medical_access(child, staff=get(coordinator))
+        db.session.commit()
+
+    add_child("Yasmine")
+    one = count_queries(client, url)
+    for name in ("Adam", "Rania", "Ilyas", "Lina"):
+        add_child(name)
+    assert count_queries(client, url) == one
 
 
 @pytest.mark.parametrize(
@@ -570,3 +578,20 @@ def test_the_child_page_in_arabic(client, make_user, make_child):
     page = text(client.get(f"/children/{child.id}"))
     for words in ("المعلومات الصحية", "جهات الاتصال للطوارئ", "أولياء الأمر", "<bdi>ياسمين العلوي"):
         assert words in page
+
+
+@pytest.mark.parametrize(
+    "config_overrides",
+    [{"BABEL_DEFAULT_LOCALE": "en", "RATELIMIT_ENABLED": True, "GUARDIAN_INVITE_LIMIT": "2/hour"}],
+)
+def test_invitation_e_mails_are_rate_limited(login_as, parent, child):
+    client = login_as(parent)
+    statuses = [
+        client.post(
+            f"/children/{child.id}/guardians/invite",
+            data={"email": f"someone{n}@example.ma", "children": [child.id]},
+        ).status_code
+        for n in range(3)
+    ]
+    assert statuses == [302, 302, 429]
+    assert client.get(f"/children/{child.id}/guardians/invite").status_code == 200
