@@ -16,6 +16,7 @@ from lms.courses import views as courses
 from lms.dashboard import views as dashboard
 from lms.database import configure_sqlite
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
+from lms.families import views as families
 from lms.notifications import views as notifications
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -50,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(audit.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(courses.bp)
+    app.register_blueprint(families.bp)
 
     logs.init_logging(app)
     security.init_security(app)

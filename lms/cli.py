@@ -142,5 +142,43 @@ def restore_command(archive):
     )
 
 
+@lms_cli.command("purge")
+def purge_command():
+    """Apply the retention rules: old safeguarding data, inactive accounts (run it daily)."""
+    from lms.families.services import purge
+
+    report = purge()
+    db.session.commit()
+
+    def ids(values) -> str:
+        return ", ".join(str(value) for value in values)
+
+    if report.did_nothing:
+        click.echo("Nothing to purge.")
+        return
+    if report.safeguarding_erased:
+        click.echo(
+            f"Erased medical notes, emergency contacts and pickup lists of "
+            f"{len(report.safeguarding_erased)} child(ren): {ids(report.safeguarding_erased)}."
+        )
+    if report.notices_withdrawn:
+        click.echo(
+            f"Withdrew {len(report.notices_withdrawn)} closure notice(s) (the parent logged in "
+            f"again): accounts {ids(report.notices_withdrawn)}."
+        )
+    if report.notices_sent:
+        click.echo(
+            f"E-mailed a closure notice to {len(report.notices_sent)} inactive account(s): "
+            f"{ids(report.notices_sent)}."
+        )
+    if report.accounts_closed:
+        click.echo(
+            f"Closed and erased {len(report.accounts_closed)} inactive account(s) after notice: "
+            f"{ids(report.accounts_closed)}."
+        )
+    for user_id, reason in report.accounts_refused:
+        click.echo(f"Kept account {user_id}: {reason}", err=True)
+
+
 def init_cli(app: Flask) -> None:
     app.cli.add_command(lms_cli)

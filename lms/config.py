@@ -81,3 +81,18 @@ BASE_URL = "http://127.0.0.1:5000"
 # Logs: "text" for development, "json" (one object per line) for production log collectors.
 LOG_FORMAT = "text"
 LOG_LEVEL = "INFO"
+# Families and safeguarding.
+CHILD_MIN_AGE = 4  # years, on the day the date of birth is entered
+CHILD_MAX_AGE = 18
+HEALTH_NOTICE_VERSION = "2026-09"  # the health-data consent text parents agree to
+PHOTO_NOTICE_VERSION = "2026-09"  # the photo and media consent text
+INVITATION_MAX_AGE = 7 * 24 * 3600  # seconds a co-parent invitation link stays valid
+GUARDIAN_INVITE_LIMIT = "10 per hour; 30 per day"  # invitation e-mails one parent may send
+# An instructor sees a child's safeguarding data from the enrolment until this many days
+# after the cohort ends.
+INSTRUCTOR_ACCESS_DAYS_AFTER_COHORT = 30
+# `flask lms purge`: medical notes and emergency data go this long after a child's last cohort
+# ended; parent accounts unused this long are closed, after an e-mail notice.
+RETENTION_MONTHS_AFTER_LAST_COHORT = 12
+INACTIVE_ACCOUNT_MONTHS = 36
+ACCOUNT_CLOSURE_NOTICE_DAYS = 30

@@ -3,15 +3,33 @@
 from lms.accounts.models import User
 from lms.audit.models import AuditEntry
 from lms.courses.models import Closure, Cohort, CohortInstructor, Course, Lesson, Room
+from lms.families.models import (
+    AccountClosureNotice,
+    AuthorisedPickup,
+    Child,
+    ConsentRecord,
+    EmergencyContact,
+    GuardianInvitation,
+    Guardianship,
+    MedicalAccessLog,
+)
 from lms.notifications.models import OutboxAttachment, OutboxMessage
 
 __all__ = [
+    "AccountClosureNotice",
     "AuditEntry",
+    "AuthorisedPickup",
+    "Child",
     "Closure",
     "Cohort",
     "CohortInstructor",
+    "ConsentRecord",
     "Course",
+    "EmergencyContact",
+    "GuardianInvitation",
+    "Guardianship",
     "Lesson",
+    "MedicalAccessLog",
     "OutboxAttachment",
     "OutboxMessage",
     "Room",

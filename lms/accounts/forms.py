@@ -107,6 +107,7 @@ class RegistrationForm(PasswordPolicyMixin, FlaskForm):
         _l("I have read and accept the privacy notice."),
         validators=[InputRequired(_l("You must accept the privacy notice to open an account."))],
     )
+    next = HiddenField()
 
 
 class LoginForm(FlaskForm):

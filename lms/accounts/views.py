@@ -53,10 +53,11 @@ def _failed(response) -> bool:
 @limiter.limit(_limit("REGISTER_LIMIT_PER_IP"), methods=["POST"])
 def register():
     if current_user.is_authenticated:
-        return redirect(url_for("dashboard.home"))
+        return redirect(safe_next_url(request.args.get("next")) or url_for("dashboard.home"))
     form = RegistrationForm()
     if request.method == "GET":
         form.language.data = current_language()
+        form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         try:
             user = services.register_parent(
@@ -73,7 +74,7 @@ def register():
             db.session.commit()
             login_user(user)
             flash(_("Welcome! Your account is ready."), "success")
-            return redirect(url_for("dashboard.home"))
+            return redirect(safe_next_url(form.next.data) or url_for("dashboard.home"))
     return render_form("accounts/register.html", form)
 
 
@@ -84,7 +85,7 @@ def register():
 )
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("dashboard.home"))
+        return redirect(safe_next_url(request.args.get("next")) or url_for("dashboard.home"))
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")

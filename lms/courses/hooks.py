@@ -1,7 +1,7 @@
 """What the courses domain needs to know from the domains above it, as hooks they fill.
 
-Courses sits below families and enrolment, so it never imports them. Instead a higher domain
-registers a provider here at import time, for example in ``lms/enrolment/__init__.py``::
+Courses sits below enrolment, so it never imports it. Instead a higher domain registers a
+provider here at import time, for example in ``lms/enrolment/__init__.py``::
 
     from lms.courses import hooks
 
@@ -13,37 +13,12 @@ Until something is registered each hook answers its default: nobody, no children
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-Result = TypeVar("Result")
-
-
-class Hook(Generic[Result]):
-    """One provider, registered by a higher domain; a default answer until then."""
-
-    def __init__(self, name: str, default: Callable[..., Result]) -> None:
-        self.name = name
-        self._default = default
-        self._provider: Callable[..., Result] | None = None
-
-    def provide(self, provider: Callable[..., Result]) -> Callable[..., Result]:
-        """Register ``provider`` (usable as a decorator); the last one registered wins."""
-        self._provider = provider
-        return provider
-
-    def reset(self) -> None:
-        """Back to the default answer (tests)."""
-        self._provider = None
-
-    @property
-    def provided(self) -> bool:
-        return self._provider is not None
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Result:
-        return (self._provider or self._default)(*args, **kwargs)
+from lms.hooks import Provider
 
 
 @dataclass(frozen=True)
@@ -58,13 +33,36 @@ class ChildSummary:
 # (cohort) -> the users (parents) to tell when a lesson of the cohort is moved, cancelled or
 # added, or the cohort is cancelled. The enrolment domain answers: the parents of the children
 # enrolled in the cohort.
-cohort_recipients: Hook[Iterable[Any]] = Hook("cohort_recipients", lambda cohort: ())
+cohort_recipients: Provider[Iterable[Any]] = Provider("cohort_recipients", lambda cohort: ())
 
-# (user) -> the children this user may search the catalogue for (families domain).
-family_children: Hook[Iterable[ChildSummary]] = Hook("family_children", lambda user: ())
+
+def _children_from_families(user) -> list[ChildSummary]:
+    # Families is below courses: asked directly, in one query. Tests may provide another answer.
+    from sqlalchemy import select
+
+    from lms.extensions import db
+    from lms.families.models import Child, Guardianship
+
+    rows = db.session.execute(
+        select(Child.id, Child.first_name, Child.date_of_birth)
+        .join(Guardianship, Guardianship.child_id == Child.id)
+        .where(
+            Guardianship.user_id == user.id,
+            Child.erased_at.is_(None),
+            Child.date_of_birth.is_not(None),
+        )
+        .order_by(Child.date_of_birth, Child.id)
+    )
+    return [ChildSummary(id=id_, name=name, birth_date=born) for id_, name, born in rows]
+
+
+# (user) -> the children this user may search the catalogue for.
+family_children: Provider[Iterable[ChildSummary]] = Provider(
+    "family_children", _children_from_families
+)
 
 # (user) -> ids of the cohorts whose lessons go in the user's private family calendar
 # (enrolment domain: the cohorts their children are enrolled in).
-family_cohort_ids: Hook[Iterable[int]] = Hook("family_cohort_ids", lambda user: ())
+family_cohort_ids: Provider[Iterable[int]] = Provider("family_cohort_ids", lambda user: ())
 
 ALL_HOOKS = (cohort_recipients, family_children, family_cohort_ids)

@@ -7,6 +7,8 @@ from flask_login import current_user, login_required
 
 from lms.accounts.models import Role
 from lms.courses.services import upcoming_lessons_for_instructor
+from lms.families.models import local_today
+from lms.families.services import children_of
 from lms.security import role_required
 
 bp = Blueprint("dashboard", __name__)
@@ -37,7 +39,9 @@ def home():
 @bp.get("/parent")
 @role_required(Role.PARENT)
 def parent_home():
-    return render_template("dashboard/parent_home.html")
+    return render_template(
+        "dashboard/parent_home.html", children=children_of(current_user), today=local_today()
+    )
 
 
 @bp.get("/instructor")

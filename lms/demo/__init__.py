@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
-from lms.demo import accounts, courses
+from lms.demo import accounts, courses, families
 from lms.extensions import db
 
 DEMO_PASSWORD = accounts.DEMO_PASSWORD
@@ -19,8 +19,9 @@ def seed_demo(*, if_empty: bool = False) -> dict | None:
     if if_empty and db.session.scalar(select(func.count()).select_from(User)):
         return None
     people = accounts.seed()
+    children = families.seed(people)
     catalogue = courses.seed(people)
-    return {"people": people, "catalogue": catalogue}
+    return {"people": people, "children": children, "catalogue": catalogue}
 
 
 def demo_logins() -> list[tuple[str, str]]:

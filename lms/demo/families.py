@@ -1,0 +1,177 @@
+"""Demo families: Tangier children with guardians, a co-parent, allergies and pickup lists."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from lms.accounts.models import User
+from lms.extensions import db
+from lms.families import services
+from lms.families.models import Child, ConsentKind, Guardianship, local_today
+from lms.families.services import Person
+
+
+def _born(years: int, month: int, day: int) -> date:
+    """A birthday that makes the child ``years`` old some time this year."""
+    today = local_today()
+    return date(today.year - years, month, day)
+
+
+# guardian e-mail -> children. Each child: identity, age this year and birthday ("born"), the
+# first emergency contact, and extras.
+FAMILIES = {
+    "karim.alaoui@example.ma": [
+        {
+            "first_name": "Yasmine",
+            "last_name": "Alaoui",
+            "first_name_ar": "ياسمين",
+            "last_name_ar": "العلوي",
+            "born": (9, 3, 14),
+            "school_grade": "CE4",
+            "emergency": Person("Nadia Bennani", "Mère", "+212612345602"),
+            "allergies": "Arachides (cacahuètes) : réaction forte. Stylo d'adrénaline dans le sac.",
+            "photo": True,
+            "pickups": [Person("Latifa Alaoui", "Grand-mère", "0661 23 45 90")],
+        },
+        {
+            "first_name": "Adam",
+            "last_name": "Alaoui",
+            "first_name_ar": "آدم",
+            "last_name_ar": "العلوي",
+            "born": (12, 11, 2),
+            "school_grade": "1re année collège",
+            "emergency": Person("Nadia Bennani", "Mère", "+212612345602"),
+            "health": True,
+            "photo": True,
+            "may_leave_alone": True,
+        },
+        {
+            "first_name": "Rania",
+            "last_name": "Alaoui",
+            "first_name_ar": "رانية",
+            "last_name_ar": "العلوي",
+            "born": (7, 6, 21),
+            "emergency": Person("Karim Alaoui", "Père", "+212612345601"),
+        },
+    ],
+    "omar.tazi@example.ma": [
+        {
+            "first_name": "Ilyas",
+            "last_name": "Tazi",
+            "born": (10, 1, 30),
+            "school_grade": "CM2",
+            "emergency": Person("Omar Tazi", "Père", "+212612345603"),
+            "medical_notes": "Asthme léger : Ventoline dans la trousse, à prendre avant l'effort.",
+            "photo": False,
+            "pickups": [
+                Person("Khadija Tazi", "Tante", "0662 11 22 33"),
+                Person("Rachid Amrani", "Voisin", "0670 44 55 66"),
+            ],
+        },
+    ],
+    "leila.chraibi@example.ma": [
+        {
+            "first_name": "Lina",
+            "last_name": "Chraibi",
+            "born": (8, 9, 5),
+            "emergency": Person("Leila Chraibi", "Mother", "+212612345604"),
+            "health": True,
+            "photo": True,
+        },
+        {
+            "first_name": "Noah",
+            "last_name": "Chraibi-Martin",
+            "born": (11, 4, 17),
+            "emergency": Person("Thomas Martin", "Father", "+33 6 12 34 56 78"),
+            "allergies": "Lactose intolerance.",
+            "photo": True,
+            "may_leave_alone": True,
+        },
+    ],
+    "hamza.elfassi@example.ma": [
+        {
+            "first_name": "Mohammed",
+            "last_name": "El Fassi",
+            "first_name_ar": "محمد",
+            "last_name_ar": "الفاسي",
+            "born": (13, 2, 8),
+            "school_grade": "2e année collège",
+            "emergency": Person("حمزة الفاسي", "الأب", "+212612345605"),
+            "health": True,
+            "photo": False,
+            "may_leave_alone": True,
+        },
+        {
+            "first_name": "Aya",
+            "last_name": "El Fassi",
+            "first_name_ar": "آية",
+            "last_name_ar": "الفاسي",
+            "born": (9, 12, 1),
+            "school_grade": "CE4",
+            "emergency": Person("زينب الفاسي", "الأم", "0663 98 76 54"),
+            "allergies": "حساسية من البيض.",
+            "photo": True,
+            "pickups": [Person("Zineb El Fassi", "Mère", "0663 98 76 54")],
+        },
+    ],
+    "sara.berrada@example.ma": [
+        {
+            "first_name": "Zineb",
+            "last_name": "Berrada",
+            "born": (7, 10, 12),
+            "emergency": Person("Sara Berrada", "Mère", "+212612345606"),
+        },
+    ],
+}
+
+# Co-parents: the second guardian shares every child of the first.
+CO_PARENTS = [("karim.alaoui@example.ma", "nadia.bennani@example.ma")]
+
+
+def seed(people: dict[str, User]) -> list[Child]:
+    """Create the demo children of parents who have none yet; return the children created."""
+    created = []
+    for email, children in FAMILIES.items():
+        parent = people[email]
+        has_children = db.session.scalar(
+            select(Guardianship.id).where(Guardianship.user_id == parent.id).limit(1)
+        )
+        if has_children:
+            continue
+        for spec in children:
+            child = services.add_child(
+                parent,
+                first_name=spec["first_name"],
+                last_name=spec["last_name"],
+                first_name_ar=spec.get("first_name_ar"),
+                last_name_ar=spec.get("last_name_ar"),
+                date_of_birth=_born(*spec["born"]),
+                school_grade=spec.get("school_grade"),
+                may_leave_alone=spec.get("may_leave_alone", False),
+                emergency_contact=spec["emergency"],
+            )
+            allergies, notes = spec.get("allergies"), spec.get("medical_notes")
+            if allergies or notes or "health" in spec:
+                services.save_health(
+                    child,
+                    actor=parent,
+                    consent=bool(allergies or notes or spec.get("health")),
+                    allergies=allergies,
+                    medical_notes=notes,
+                )
+            if "photo" in spec:
+                services.record_consent(
+                    child, actor=parent, kind=ConsentKind.PHOTO, granted=spec["photo"]
+                )
+            for person in spec.get("pickups", []):
+                services.add_authorised_pickup(child, actor=parent, person=person)
+            created.append(child)
+    for first, second in CO_PARENTS:
+        co_parent = people[second]
+        for child in services.children_of(people[first]):
+            if not any(g.user_id == co_parent.id for g in child.guardianships):
+                child.guardianships.append(Guardianship(user=co_parent))
+    db.session.flush()
+    return created

@@ -1,0 +1,1 @@
+"""Families: children, guardianships, emergency contacts, pickup, consents, data rights."""

@@ -1,0 +1,271 @@
+"""Children, their guardians, and the safeguarding data a lab needs to look after them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+
+from flask_babel import get_timezone
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.database import UTCDateTime, utcnow
+from lms.extensions import db
+
+NAME_MAX = 80
+NOTES_MAX = 2000
+
+
+class ConsentKind(enum.StrEnum):
+    HEALTH = "health"
+    PHOTO = "photo"
+
+
+CONSENT_KIND_LABELS = {
+    ConsentKind.HEALTH: _l("Health information"),
+    ConsentKind.PHOTO: _l("Photos and videos"),
+}
+
+
+def local_today() -> date:
+    """Today's date at the lab (Africa/Casablanca), which is what ages and windows count in.
+
+    The zone comes from Flask-Babel, like every date the pages show: the system's zoneinfo
+    files can be older than the bundled data (Morocco changed its clocks in 2026).
+    """
+    return datetime.now(UTC).astimezone(get_timezone()).date()
+
+
+def age_in_years(date_of_birth: date, day: date) -> int:
+    """Age in whole years on ``day`` (a child born on 29 February turns a year older on 1 March)."""
+    had_birthday = (day.month, day.day) >= (date_of_birth.month, date_of_birth.day)
+    return day.year - date_of_birth.year - (0 if had_birthday else 1)
+
+
+class Child(db.Model):
+    __tablename__ = "children"
+    __table_args__ = (
+        # An erased child keeps its row (others rely on it) but nothing that identifies it.
+        CheckConstraint(
+            "erased_at IS NOT NULL OR date_of_birth IS NOT NULL", name="born_unless_erased"
+        ),
+        CheckConstraint(
+            "erased_at IS NULL OR (date_of_birth IS NULL AND allergies IS NULL "
+            "AND medical_notes IS NULL AND first_name_ar IS NULL AND last_name_ar IS NULL)",
+            name="erased_means_empty",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Names in Latin script (any letters, accents and apostrophes welcome), and optionally in
+    # Arabic script for bilingual certificates.
+    first_name: Mapped[str] = mapped_column(String(NAME_MAX))
+    last_name: Mapped[str] = mapped_column(String(NAME_MAX))
+    first_name_ar: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    last_name_ar: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    school_grade: Mapped[str | None] = mapped_column(String(40))
+    # Health data: only stored while the latest health consent is granted (services enforce).
+    allergies: Mapped[str | None] = mapped_column(String(NOTES_MAX))
+    medical_notes: Mapped[str | None] = mapped_column(String(NOTES_MAX))
+    may_leave_alone: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    guardianships: Mapped[list[Guardianship]] = relationship(
+        back_populates="child", cascade="all, delete-orphan", order_by="Guardianship.id"
+    )
+    emergency_contacts: Mapped[list[EmergencyContact]] = relationship(
+        back_populates="child", cascade="all, delete-orphan", order_by="EmergencyContact.id"
+    )
+    authorised_pickups: Mapped[list[AuthorisedPickup]] = relationship(
+        back_populates="child", cascade="all, delete-orphan", order_by="AuthorisedPickup.id"
+    )
+    consent_records: Mapped[list[ConsentRecord]] = relationship(
+        back_populates="child",
+        cascade="all, delete-orphan",
+        order_by=lambda: (ConsentRecord.recorded_at, ConsentRecord.id),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Child {self.id}>"
+
+    @property
+    def is_erased(self) -> bool:
+        """True once the child's data was erased (the row stays for attendance, certificates)."""
+        return self.erased_at is not None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def full_name_ar(self) -> str | None:
+        if not (self.first_name_ar or self.last_name_ar):
+            return None
+        return " ".join(part for part in (self.first_name_ar, self.last_name_ar) if part)
+
+    def age_on(self, day: date) -> int | None:
+        return age_in_years(self.date_of_birth, day) if self.date_of_birth else None
+
+    @property
+    def guardians(self) -> list[User]:
+        return [guardianship.user for guardianship in self.guardianships]
+
+    def current_consent(self, kind: str) -> ConsentRecord | None:
+        """The latest decision of this kind (the history is append-only), or None if none yet."""
+        latest = None
+        for record in self.consent_records:
+            if record.kind == kind:
+                latest = record
+        return latest
+
+    def has_consent(self, kind: str) -> bool:
+        record = self.current_consent(kind)
+        return record is not None and record.granted
+
+    @property
+    def has_health_data(self) -> bool:
+        return bool(self.allergies or self.medical_notes)
+
+
+class Guardianship(db.Model):
+    """A parent account that sees and manages a child."""
+
+    __tablename__ = "guardianships"
+    __table_args__ = (UniqueConstraint("user_id", "child_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship()
+    child: Mapped[Child] = relationship(back_populates="guardianships")
+
+
+class EmergencyContact(db.Model):
+    __tablename__ = "emergency_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    relationship_to_child: Mapped[str] = mapped_column(String(60))
+    phone: Mapped[str] = mapped_column(String(20))  # E.164
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    child: Mapped[Child] = relationship(back_populates="emergency_contacts")
+
+
+class AuthorisedPickup(db.Model):
+    """Someone other than the guardians who may collect the child at the end of a lesson."""
+
+    __tablename__ = "authorised_pickups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    relationship_to_child: Mapped[str] = mapped_column(String(60))
+    phone: Mapped[str] = mapped_column(String(20))  # E.164
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    child: Mapped[Child] = relationship(back_populates="authorised_pickups")
+
+
+class ConsentRecord(db.Model):
+    """One consent decision: append-only; the latest row of a kind is the current state."""
+
+    __tablename__ = "consent_records"
+    __table_args__ = (
+        CheckConstraint("kind IN ('health', 'photo')", name="kind_known"),
+        Index("ix_consent_records_child_kind", "child_id", "kind", "recorded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    granted: Mapped[bool]
+    notice_version: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    child: Mapped[Child] = relationship(back_populates="consent_records")
+    actor: Mapped[User | None] = relationship()
+
+
+class MedicalAccessLog(db.Model):
+    """A member of staff opened a child's medical data."""
+
+    __tablename__ = "medical_access_logs"
+    __table_args__ = (Index("ix_medical_access_logs_child_at", "child_id", "accessed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    accessed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    staff: Mapped[User | None] = relationship()
+
+
+guardian_invitation_children = Table(
+    "guardian_invitation_children",
+    db.metadata,
+    Column(
+        "invitation_id",
+        ForeignKey("guardian_invitations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("child_id", ForeignKey("children.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_guardian_invitation_children_child_id", "child_id"),
+)
+
+
+class GuardianInvitation(db.Model):
+    """A guardian invites someone by e-mail to share some children; the link works once."""
+
+    __tablename__ = "guardian_invitations"
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inviter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    inviter: Mapped[User] = relationship(foreign_keys=[inviter_id])
+    children: Mapped[list[Child]] = relationship(
+        secondary=guardian_invitation_children, order_by="Child.id"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.cancelled_at is None
+
+
+class AccountClosureNotice(db.Model):
+    """An inactive account was warned that it will be closed (`flask lms purge`)."""
+
+    __tablename__ = "account_closure_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,54 @@
+"""Who may see and change a child's data (DESIGN.md invariant 7)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import current_app
+
+from lms.accounts.models import User
+from lms.families.hooks import teaching_periods
+from lms.families.models import Child, local_today
+
+
+def is_guardian(user: User, child: Child) -> bool:
+    """True if ``user`` is one of the child's guardians."""
+    if not user.is_authenticated or child.is_erased:
+        return False
+    return any(guardianship.user_id == user.id for guardianship in child.guardianships)
+
+
+def can_manage_child(user: User, child: Child) -> bool:
+    """Read and change everything about the child, export, erase, invite: guardians only."""
+    return user.is_authenticated and user.is_parent and is_guardian(user, child)
+
+
+def instructor_teaches(instructor: User, child: Child, *, on: date | None = None) -> bool:
+    """True if ``instructor`` teaches ``child`` on ``on`` (today by default), counting the
+    days after the cohort ends during which safeguarding data stays visible."""
+    day = on or local_today()
+    grace = timedelta(days=current_app.config["INSTRUCTOR_ACCESS_DAYS_AFTER_COHORT"])
+    for provider in teaching_periods:
+        for period in provider(instructor, child):
+            if period.start <= day <= period.cohort_end + grace:
+                return True
+    return False
+
+
+def can_view_safeguarding(user: User, child: Child, *, on: date | None = None) -> bool:
+    """Allergies, medical notes, emergency contacts, pickup list and photo consent: the
+    guardians, coordinators, and an instructor while teaching the child."""
+    if not user.is_authenticated or not user.active or child.is_erased:
+        return False
+    if user.is_parent:
+        return is_guardian(user, child)
+    if user.is_coordinator:
+        return True
+    if user.is_instructor:
+        return instructor_teaches(user, child, on=on)
+    return False
+
+
+def medical_access_is_logged(user: User) -> bool:
+    """Staff reading medical data leave a trace the parents can see; parents do not."""
+    return user.is_staff

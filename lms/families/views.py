@@ -1,0 +1,620 @@
+"""Family pages: children, safeguarding data, consents, co-parents, export and erasure."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, logout_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from lms.accounts.models import Role, User
+from lms.database import utcnow
+from lms.errors import DomainError
+from lms.extensions import db, limiter
+from lms.families import services
+from lms.families.forms import (
+    ChildForm,
+    ConfirmErasureForm,
+    HealthForm,
+    InviteGuardianForm,
+    NewChildForm,
+    PersonForm,
+    PhotoConsentForm,
+)
+from lms.families.models import (
+    CONSENT_KIND_LABELS,
+    AuthorisedPickup,
+    Child,
+    ConsentKind,
+    EmergencyContact,
+    GuardianInvitation,
+    Guardianship,
+    local_today,
+)
+from lms.families.permissions import can_manage_child, can_view_safeguarding
+from lms.forms import apply_domain_error, choices, render_form
+from lms.security import role_required
+
+bp = Blueprint("families", __name__)
+bp.add_app_template_global(services.child_alerts, "child_alerts")
+bp.add_app_template_global(CONSENT_KIND_LABELS, "consent_kind_names")
+
+
+@bp.app_template_filter("isodate")
+def readable_iso(value: str | None) -> str:
+    """A date or instant written as ISO 8601 (the export's plain data), in the reader's words."""
+    if not value:
+        return "—"
+    if "T" not in value:
+        return format_date(date.fromisoformat(value), "long")
+    return format_datetime(datetime.fromisoformat(value), "medium")
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Children's data never lingers in a shared browser's cache or a proxy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Loaders
+
+
+def load_child(child_id: int) -> Child:
+    """The child if the current user is one of its guardians; 404 for anyone else."""
+    child = db.get_or_404(Child, child_id)
+    if not can_manage_child(current_user, child):
+        abort(404)
+    return child
+
+
+def load_emergency_contact(child: Child, contact_id: int) -> EmergencyContact:
+    """One of this child's emergency contacts, or 404."""
+    contact = db.get_or_404(EmergencyContact, contact_id)
+    if contact.child_id != child.id:
+        abort(404)
+    return contact
+
+
+def load_pickup(child: Child, pickup_id: int) -> AuthorisedPickup:
+    """One of this child's authorised pickup people, or 404."""
+    pickup = db.get_or_404(AuthorisedPickup, pickup_id)
+    if pickup.child_id != child.id:
+        abort(404)
+    return pickup
+
+
+def _child_url(child: Child, anchor: str | None = None) -> str:
+    return url_for("families.child_page", child_id=child.id, _anchor=anchor)
+
+
+# ---------------------------------------------------------------------------------------------
+# Children
+
+
+@bp.get("/children")
+@role_required(Role.PARENT)
+def children_list():
+    return render_template(
+        "families/children_list.html",
+        children=services.children_of(current_user),
+        today=local_today(),
+    )
+
+
+def _identity(form: ChildForm) -> dict:
+    return {
+        "first_name": form.first_name.data,
+        "last_name": form.last_name.data,
+        "first_name_ar": form.first_name_ar.data,
+        "last_name_ar": form.last_name_ar.data,
+        "date_of_birth": form.date_of_birth.data,
+        "school_grade": form.school_grade.data,
+        "may_leave_alone": form.may_leave_alone.data,
+    }
+
+
+@bp.route("/children/new", methods=["GET", "POST"])
+@role_required(Role.PARENT)
+def child_new():
+    form = NewChildForm()
+    if request.method == "GET" and not services.children_of(current_user):
+        # The parent is the most likely first emergency contact.
+        form.emergency_name.data = current_user.full_name
+        form.emergency_phone.data = current_user.phone
+    if form.validate_on_submit():
+        try:
+            child = services.add_child(
+                current_user,
+                **_identity(form),
+                emergency_contact=services.Person(
+                    name=form.emergency_name.data,
+                    relationship=form.emergency_relationship.data,
+                    phone=form.emergency_phone.data,
+                ),
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(name)s is added. Now tell us about health, pickup and photos.",
+                    name=child.first_name,
+                ),
+                "success",
+            )
+            return redirect(_child_url(child))
+    return render_form("families/child_form.html", form, child=None)
+
+
+@bp.get("/children/<int:child_id>")
+@role_required(Role.PARENT)
+def child_page(child_id: int):
+    child = load_child(child_id)
+    return render_template(
+        "families/child_page.html",
+        child=child,
+        today=local_today(),
+        alerts=services.child_alerts(child),
+        health=child.current_consent(ConsentKind.HEALTH),
+        photo=child.current_consent(ConsentKind.PHOTO),
+        invitations=services.open_invitations(child),
+        access_log=services.medical_access_history(child),
+        invitation_expires_at=services.invitation_expires_at,
+    )
+
+
+@bp.route("/children/<int:child_id>/edit", methods=["GET", "POST"])
+@role_required(Role.PARENT)
+def child_edit(child_id: int):
+    child = load_child(child_id)
+    form = ChildForm()
+    if request.method == "GET":
+        for name, value in _identity_of(child).items():
+            getattr(form, name).data = value
+    if form.validate_on_submit():
+        try:
+            services.update_child(child, actor=current_user, **_identity(form))
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your changes are saved."), "success")
+            return redirect(_child_url(child))
+    return render_form("families/child_form.html", form, child=child)
+
+
+def _identity_of(child: Child) -> dict:
+    return {
+        "first_name": child.first_name,
+        "last_name": child.last_name,
+        "first_name_ar": child.first_name_ar,
+        "last_name_ar": child.last_name_ar,
+        "date_of_birth": child.date_of_birth,
+        "school_grade": child.school_grade,
+        "may_leave_alone": child.may_leave_alone,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Health and photo consent
+
+
+@bp.route("/children/<int:child_id>/health", methods=["GET", "POST"])
+@role_required(Role.PARENT)
+def child_health(child_id: int):
+    child = load_child(child_id)
+    form = HealthForm()
+    current = child.current_consent(ConsentKind.HEALTH)
+    if request.method == "GET":
+        form.consent.data = None if current is None else ("yes" if current.granted else "no")
+        form.allergies.data = child.allergies
+        form.medical_notes.data = child.medical_notes
+    if form.validate_on_submit():
+        had_data = child.has_health_data
+        try:
+            services.save_health(
+                child,
+                actor=current_user,
+                consent=form.consent.data == "yes",
+                allergies=form.allergies.data,
+                medical_notes=form.medical_notes.data,
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            if had_data and not child.has_health_data and form.consent.data == "no":
+                flash(_("Consent withdrawn: the health information has been erased."), "success")
+            else:
+                flash(_("Your changes are saved."), "success")
+            return redirect(_child_url(child, "health"))
+    return render_form("families/health_form.html", form, child=child, current=current)
+
+
+@bp.route("/children/<int:child_id>/photo-consent", methods=["GET", "POST"])
+@role_required(Role.PARENT)
+def photo_consent(child_id: int):
+    child = load_child(child_id)
+    form = PhotoConsentForm()
+    current = child.current_consent(ConsentKind.PHOTO)
+    if request.method == "GET" and current is not None:
+        form.granted.data = "yes" if current.granted else "no"
+    if form.validate_on_submit():
+        try:
+            services.set_photo_consent(
+                child, actor=current_user, granted=form.granted.data == "yes"
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your decision is recorded."), "success")
+            return redirect(_child_url(child, "photos"))
+    history = [r for r in child.consent_records if r.kind == ConsentKind.PHOTO]
+    return render_form(
+        "families/photo_consent_form.html", form, child=child, current=current, history=history
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Emergency contacts and authorised pickup (the same form, two lists)
+
+PERSON_KINDS = {
+    "emergency": {
+        "loader": load_emergency_contact,
+        "add": services.add_emergency_contact,
+        "update": services.update_emergency_contact,
+        "remove": services.remove_emergency_contact,
+        "anchor": "emergency",
+    },
+    "pickup": {
+        "loader": load_pickup,
+        "add": services.add_authorised_pickup,
+        "update": services.update_authorised_pickup,
+        "remove": services.remove_authorised_pickup,
+        "anchor": "pickup",
+    },
+}
+
+
+def _person_form_page(child: Child, kind: str, person=None):
+    rules = PERSON_KINDS[kind]
+    form = PersonForm()
+    if request.method == "GET" and person is not None:
+        form.name.data = person.name
+        form.relationship.data = person.relationship_to_child
+        form.phone.data = person.phone
+    if form.validate_on_submit():
+        details = services.Person(
+            name=form.name.data, relationship=form.relationship.data, phone=form.phone.data
+        )
+        try:
+            if person is None:
+                rules["add"](child, actor=current_user, person=details)
+            else:
+                rules["update"](person, actor=current_user, person=details)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your changes are saved."), "success")
+            return redirect(_child_url(child, rules["anchor"]))
+    return render_form("families/person_form.html", form, child=child, kind=kind, person=person)
+
+
+def _person_remove(child: Child, kind: str, person):
+    rules = PERSON_KINDS[kind]
+    try:
+        rules["remove"](person, actor=current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("%(name)s is removed.", name=person.name), "success")
+    return redirect(_child_url(child, rules["anchor"]))
+
+
+@bp.route("/children/<int:child_id>/emergency-contacts/new", methods=["GET", "POST"])
+@role_required(Role.PARENT)
+def emergency_contact_new(child_id: int):
+    return _person_form_page(load_child(child_id), "emergency")
+
+
+@bp.route(
+    "/children/<int:child_id>/emergency-contacts/<int:contact_id>/edit", methods=["GET", "POST"]
+)
+@role_required(Role.PARENT)
+def emergency_contact_edit(child_id: int, contact_id: int):
+    child = load_child(child_id)
+    return _person_form_page(child, "emergency", load_emergency_contact(child, contact_id))
+
+
+@bp.post("/children/<int:child_id>/emergency-contacts/<int:contact_id>/delete")
+@role_required(Role.PARENT)
+def emergency_contact_delete(child_id: int, contact_id: int):
+    child = load_child(child_id)
+    return _person_remove(child, "emergency", load_emergency_contact(child, contact_id))
+
+
+@bp.route("/children/<int:child_id>/pickups/new", methods=["GET", "POST"])
+@role_required(Role.PARENT)
+def pickup_new(child_id: int):
+    return _person_form_page(load_child(child_id), "pickup")
+
+
+@bp.route("/children/<int:child_id>/pickups/<int:pickup_id>/edit", methods=["GET", "POST"])
+@role_required(Role.PARENT)
+def pickup_edit(child_id: int, pickup_id: int):
+    child = load_child(child_id)
+    return _person_form_page(child, "pickup", load_pickup(child, pickup_id))
+
+
+@bp.post("/children/<int:child_id>/pickups/<int:pickup_id>/delete")
+@role_required(Role.PARENT)
+def pickup_delete(child_id: int, pickup_id: int):
+    child = load_child(child_id)
+    return _person_remove(child, "pickup", load_pickup(child, pickup_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Co-parents
+
+
+def _inviter_key() -> str:
+    return f"invite:{current_user.get_id() or get_remote_address()}"
+
+
+@bp.route("/children/<int:child_id>/guardians/invite", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["GUARDIAN_INVITE_LIMIT"], key_func=_inviter_key, methods=["POST"]
+)
+@role_required(Role.PARENT)
+def guardian_invite(child_id: int):
+    child = load_child(child_id)
+    family = services.children_of(current_user)
+    form = InviteGuardianForm()
+    form.children.choices = choices((c.id, c.full_name) for c in family)
+    if request.method == "GET":
+        form.children.data = [c.id for c in family]
+    if form.validate_on_submit():
+        chosen = [c for c in family if c.id in form.children.data]
+        try:
+            invitation = services.invite_guardian(
+                actor=current_user, email=form.email.data, children=chosen
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Invitation sent to %(email)s. The link works for %(days)d days.",
+                    email=invitation.email,
+                    days=current_app.config["INVITATION_MAX_AGE"] // 86400,
+                ),
+                "success",
+            )
+            return redirect(_child_url(child, "guardians"))
+    return render_form("families/invite_form.html", form, child=child)
+
+
+@bp.post("/children/<int:child_id>/guardians/<int:user_id>/remove")
+@role_required(Role.PARENT)
+def guardian_remove(child_id: int, user_id: int):
+    child = load_child(child_id)
+    guardian = db.get_or_404(User, user_id)
+    leaving = guardian.id == current_user.id
+    try:
+        services.remove_guardian(child, actor=current_user, guardian=guardian)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(_child_url(child, "guardians"))
+    db.session.commit()
+    if leaving:
+        flash(
+            _("You no longer have access to %(name)s's profile.", name=child.first_name), "success"
+        )
+        return redirect(url_for("families.children_list"))
+    flash(_("%(name)s is no longer a guardian.", name=guardian.full_name), "success")
+    return redirect(_child_url(child, "guardians"))
+
+
+@bp.post("/children/<int:child_id>/invitations/<int:invitation_id>/cancel")
+@role_required(Role.PARENT)
+def invitation_cancel(child_id: int, invitation_id: int):
+    child = load_child(child_id)
+    invitation = db.get_or_404(GuardianInvitation, invitation_id)
+    if child not in invitation.children:
+        abort(404)
+    try:
+        services.cancel_invitation(invitation, actor=current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("The invitation to %(email)s is cancelled.", email=invitation.email), "success")
+    return redirect(_child_url(child, "guardians"))
+
+
+@bp.get("/invitations/<token>")
+def invitation(token: str):
+    try:
+        found = services.invitation_from_token(token)
+    except services.InvalidInvitation as error:
+        return render_template("families/invitation.html", error=error.message), 410
+    here = url_for("families.invitation", token=token)
+    return render_template(
+        "families/invitation.html",
+        error=None,
+        invitation=found,
+        children=services.invitation_children(found),
+        token=token,
+        here=here,
+        expires_at=services.invitation_expires_at(found),
+    )
+
+
+@bp.route("/invitations/<token>/accept", methods=["GET", "POST"])
+@role_required(Role.PARENT)
+def invitation_accept(token: str):
+    if request.method == "GET":
+        # After logging in from a POST, Flask-Login comes back here with a GET.
+        return redirect(url_for("families.invitation", token=token))
+    try:
+        children = services.accept_invitation(token, user=current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("families.invitation", token=token))
+    db.session.commit()
+    flash(
+        _(
+            "You are now a guardian of %(names)s.",
+            names=", ".join(child.first_name for child in children),
+        ),
+        "success",
+    )
+    if len(children) == 1:
+        return redirect(_child_url(children[0]))
+    return redirect(url_for("families.children_list"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff: safeguarding card
+
+
+@bp.get("/children/<int:child_id>/safeguarding")
+@role_required(Role.INSTRUCTOR, Role.COORDINATOR)
+def safeguarding(child_id: int):
+    child = db.get_or_404(Child, child_id)
+    if child.is_erased:
+        abort(404)
+    if not can_view_safeguarding(current_user, child):
+        abort(403)
+    services.log_medical_access(child, staff=current_user)
+    db.session.commit()
+    return render_template(
+        "families/safeguarding.html",
+        child=child,
+        today=local_today(),
+        photo=child.current_consent(ConsentKind.PHOTO),
+        health=child.current_consent(ConsentKind.HEALTH),
+    )
+
+
+@bp.get("/coordinator/children")
+@role_required(Role.COORDINATOR)
+def coordinator_children():
+    q = (request.args.get("q") or "").strip()[:80]
+    query = (
+        select(Child)
+        .where(Child.erased_at.is_(None))
+        .options(selectinload(Child.guardianships).selectinload(Guardianship.user))
+        .order_by(Child.last_name, Child.first_name, Child.id)
+    )
+    if q:
+        query = query.where(
+            or_(
+                func.lower(Child.first_name).contains(q.lower(), autoescape=True),
+                func.lower(Child.last_name).contains(q.lower(), autoescape=True),
+                Child.first_name_ar.contains(q, autoescape=True),
+                Child.last_name_ar.contains(q, autoescape=True),
+            )
+        )
+    page = db.paginate(query, per_page=50, max_per_page=200)
+    return render_template(
+        "families/coordinator_children.html", page=page, q=q, today=local_today()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Data rights: export and erasure
+
+
+def _json_download(data: dict, filename: str) -> Response:
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/family/export.json")
+@role_required(Role.PARENT)
+def family_export_json():
+    data = services.export_family(current_user)
+    return _json_download(data, f"activelabs-family-{local_today().isoformat()}.json")
+
+
+@bp.get("/family/export")
+@role_required(Role.PARENT)
+def family_export():
+    children = services.children_of(current_user, with_details=True)
+    return render_template(
+        "families/export.html",
+        sections=services.export_sections_for(current_user, children),
+        generated_at=utcnow(),
+    )
+
+
+@bp.get("/children/<int:child_id>/export.json")
+@role_required(Role.PARENT)
+def child_export_json(child_id: int):
+    child = load_child(child_id)
+    data = services.export_family(current_user, [child])
+    return _json_download(data, f"activelabs-child-{child.id}-{local_today().isoformat()}.json")
+
+
+@bp.route("/children/<int:child_id>/erase", methods=["GET", "POST"])
+@role_required(Role.PARENT)
+def child_erase(child_id: int):
+    child = load_child(child_id)
+    form = ConfirmErasureForm()
+    if form.validate_on_submit():
+        name = child.first_name
+        try:
+            services.erase_child(child, actor=current_user, password=form.password.data)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(name)s's data has been erased.", name=name), "success")
+            return redirect(url_for("families.children_list"))
+    preview = services.child_erasure_preview(child, actor=current_user)
+    return render_form("families/erase_child.html", form, child=child, preview=preview)
+
+
+@bp.route("/family/erase", methods=["GET", "POST"])
+@role_required(Role.PARENT)
+def account_erase():
+    form = ConfirmErasureForm()
+    if form.validate_on_submit():
+        try:
+            services.erase_account(current_user, password=form.password.data)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            logout_user()
+            flash(_("Your account and your family's data have been erased. Goodbye."), "success")
+            return redirect(url_for("dashboard.index"))
+    preview = services.account_erasure_preview(current_user)
+    return render_form("families/erase_account.html", form, preview=preview)

@@ -1,0 +1,68 @@
+"""Hooks: how a lower domain learns from, or lets take part, the domains above it.
+
+A lower domain never imports a higher one (accounts <- families <- courses <- enrolment <-
+attendance <- certificates). When it needs an answer only a higher domain has, it declares a
+``Provider`` with a default answer; when higher domains must take part in what it does (an
+export, an erasure), it declares a ``Hook`` they register functions on. The higher domain fills
+them at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+F = TypeVar("F")
+Result = TypeVar("Result")
+
+
+class Hook(Generic[F]):
+    """An ordered list of functions that higher domains register."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._functions: list[F] = []
+
+    def register(self, function: F) -> F:
+        """Add ``function`` (usable as a decorator); registering twice is harmless."""
+        if function not in self._functions:
+            self._functions.append(function)
+        return function
+
+    def unregister(self, function: F) -> None:
+        if function in self._functions:
+            self._functions.remove(function)
+
+    def __iter__(self) -> Iterator[F]:
+        return iter(list(self._functions))
+
+    def __repr__(self) -> str:
+        return f"<Hook {self.name}: {len(self._functions)} registered>"
+
+
+class Provider(Generic[Result]):
+    """One answer, given by a higher domain; a default answer until then."""
+
+    def __init__(self, name: str, default: Callable[..., Result]) -> None:
+        self.name = name
+        self._default = default
+        self._provider: Callable[..., Result] | None = None
+
+    def provide(self, provider: Callable[..., Result]) -> Callable[..., Result]:
+        """Register ``provider`` (usable as a decorator); the last one registered wins."""
+        self._provider = provider
+        return provider
+
+    def reset(self) -> None:
+        """Back to the default answer (tests)."""
+        self._provider = None
+
+    @property
+    def provided(self) -> bool:
+        return self._provider is not None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Result:
+        return (self._provider or self._default)(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Provider {self.name}: {'provided' if self.provided else 'default'}>"

@@ -1,0 +1,138 @@
+"""Fixtures for the families tests: a family with one child, and helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+
+import pytest
+from flask import g
+
+from lms.accounts.models import Role, User
+from lms.extensions import db
+from lms.families import hooks, services
+from lms.families.models import Child, local_today
+from lms.families.services import Person
+
+# Names no fixture or demo account uses, so that a search of the whole database is meaningful.
+CHILD = {
+    "first_name": "Zoubida",
+    "last_name": "Tahiri-Benslimane",
+    "first_name_ar": "زبيدة",
+    "last_name_ar": "الطاهري",
+}
+EMERGENCY = Person("Fatiha Ouarzazi", "Tante", "06 61 23 45 67")
+
+
+def years_ago(years: int, *, days: int = 0) -> date:
+    """The date of birth of someone who turns ``years`` today, moved by ``days``."""
+    today = local_today()
+    try:
+        born = today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        born = date(today.year - years, 3, 1)
+    return born + timedelta(days=days)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_g_per_request(app) -> None:
+    """Give every test request an empty ``g``, as a real request has.
+
+    While the ``ctx`` fixture holds an application context, Flask reuses it for the test
+    client's requests, so ``g`` (where Flask-Login keeps the current user and Flask-Babel the
+    locale) would carry over from one request, or from the test itself, to the next.
+    """
+
+    def empty_g() -> None:
+        for name in list(vars(g)):
+            delattr(g, name)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, empty_g)
+
+
+@pytest.fixture
+def config_overrides() -> dict:
+    # Messages are asserted in English (the msgids); a few view tests check fr and ar.
+    return {"BABEL_DEFAULT_LOCALE": "en"}
+
+
+# The same people as tests/conftest.py, but reading the site in English (see above).
+@pytest.fixture
+def parent(make_user) -> User:
+    return make_user(Role.PARENT, full_name="Karim Alaoui", locale="en")
+
+
+@pytest.fixture
+def instructor(make_user) -> User:
+    return make_user(Role.INSTRUCTOR, full_name="Youssef Benali", locale="en")
+
+
+@pytest.fixture
+def coordinator(make_user) -> User:
+    return make_user(Role.COORDINATOR, full_name="Fatima Zahra El Amrani", locale="en")
+
+
+def get(user: User) -> User:
+    """The user, attached to the current session (the user fixtures are detached)."""
+    return db.session.get(User, user.id)
+
+
+@pytest.fixture
+def make_child(ctx) -> Callable[..., Child]:
+    """make_child(guardian, **fields): a child added through the service, committed."""
+
+    def make(guardian: User, **fields) -> Child:
+        values = {
+            "first_name": "Yasmine",
+            "last_name": "Alaoui",
+            "date_of_birth": years_ago(9, days=-40),
+            "emergency_contact": Person("Nadia Bennani", "Mère", "0612345602"),
+            **fields,
+        }
+        child = services.add_child(get(guardian), **values)
+        db.session.commit()
+        return child
+
+    return make
+
+
+@pytest.fixture
+def child(make_child, parent) -> Child:
+    """Zoubida, 9, child of the ``parent`` fixture (Karim Alaoui), with one emergency contact."""
+    return make_child(parent, **CHILD, emergency_contact=EMERGENCY)
+
+
+@pytest.fixture
+def other_parent(make_user) -> User:
+    return make_user(Role.PARENT, full_name="Omar Tazi", locale="en")
+
+
+@pytest.fixture
+def co_parent(make_user) -> User:
+    return make_user(Role.PARENT, full_name="Nadia Bennani", email="nadia@example.ma", locale="en")
+
+
+@pytest.fixture
+def teaching(app) -> Iterator[dict]:
+    """Register a fake enrolment domain: {(instructor id, child id): [TeachingPeriod, ...]}."""
+    periods: dict = {}
+
+    def provider(instructor, child):
+        return periods.get((instructor.id, child.id), [])
+
+    hooks.teaching_periods.register(provider)
+    yield periods
+    hooks.teaching_periods.unregister(provider)
+
+
+@pytest.fixture
+def last_cohort_ends(app) -> Iterator[dict]:
+    """Register a fake enrolment domain: {child id: the day the last cohort ended}."""
+    ends: dict = {}
+
+    def provide():
+        return dict(ends)
+
+    hooks.last_cohort_ends.register(provide)
+    yield ends
+    hooks.last_cohort_ends.unregister(provide)
