@@ -3,6 +3,7 @@
 from lms.accounts.models import User
 from lms.audit.models import AuditEntry
 from lms.courses.models import Closure, Cohort, CohortInstructor, Course, Lesson, Room
+from lms.enrolment.models import Enrolment, Payment, PrerequisiteWaiver
 from lms.families.models import (
     AccountClosureNotice,
     AuthorisedPickup,
@@ -26,12 +27,15 @@ __all__ = [
     "ConsentRecord",
     "Course",
     "EmergencyContact",
+    "Enrolment",
     "GuardianInvitation",
     "Guardianship",
     "Lesson",
     "MedicalAccessLog",
     "OutboxAttachment",
     "OutboxMessage",
+    "Payment",
+    "PrerequisiteWaiver",
     "Room",
     "User",
 ]

@@ -1,0 +1,1 @@
+"""Enrolment: children in cohorts, the waiting list, offers, fees and payments."""

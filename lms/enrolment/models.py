@@ -1,0 +1,212 @@
+"""Enrolments, prerequisite waivers and payments."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.courses.models import Cohort, Course
+from lms.database import UTCDateTime, utcnow
+from lms.extensions import db
+from lms.families.models import Child
+
+
+class EnrolmentStatus(enum.StrEnum):
+    ENROLLED = "enrolled"
+    WAITLISTED = "waitlisted"
+    OFFERED = "offered"
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
+
+
+# A child has at most one of these per cohort (invariant 2).
+ACTIVE_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED, EnrolmentStatus.OFFERED)
+# These hold a seat: cohorts.seats_taken counts them and never exceeds capacity (invariant 1).
+SEAT_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.OFFERED)
+
+ENROLMENT_STATUS_LABELS = {
+    EnrolmentStatus.ENROLLED: _l("Enrolled"),
+    EnrolmentStatus.WAITLISTED: _l("On the waiting list"),
+    EnrolmentStatus.OFFERED: _l("Seat offered"),
+    EnrolmentStatus.WITHDRAWN: _l("Withdrawn"),
+    EnrolmentStatus.CANCELLED: _l("Cancelled"),
+}
+
+
+class EndReason(enum.StrEnum):
+    """Why an enrolment stopped being active."""
+
+    WITHDRAWN_BY_PARENT = "withdrawn_by_parent"
+    OFFER_DECLINED = "offer_declined"
+    OFFER_EXPIRED = "offer_expired"
+    CANCELLED_BY_COORDINATOR = "cancelled_by_coordinator"
+    COHORT_CANCELLED = "cohort_cancelled"
+    MOVED = "moved"
+    CHILD_ERASED = "child_erased"
+
+
+def _sql_list(values) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+class Enrolment(db.Model):
+    """A child in a cohort: enrolled, waiting, offered a seat, or no longer there."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (
+        CheckConstraint(
+            f"status IN ({_sql_list(EnrolmentStatus)})",
+            name="status_known",
+        ),
+        CheckConstraint(
+            f"end_reason IS NULL OR end_reason IN ({_sql_list(EndReason)})",
+            name="end_reason_known",
+        ),
+        CheckConstraint(
+            "status <> 'offered' OR offer_expires_at IS NOT NULL", name="offer_has_deadline"
+        ),
+        CheckConstraint("fee_centimes >= 0", name="fee_not_negative"),
+        CheckConstraint(
+            "discount_centimes >= 0 AND waiver_centimes >= 0 "
+            "AND discount_centimes + waiver_centimes <= fee_centimes",
+            name="reductions_within_fee",
+        ),
+        # Invariant 2, held by the database: one active enrolment per child and cohort.
+        Index(
+            "uq_enrolments_active_child_cohort",
+            "child_id",
+            "cohort_id",
+            unique=True,
+            sqlite_where=text(f"status IN ({_sql_list(ACTIVE_STATUSES)})"),
+            postgresql_where=text(f"status IN ({_sql_list(ACTIVE_STATUSES)})"),
+        ),
+        # The waiting list of a cohort, in arrival order.
+        Index("ix_enrolments_cohort_id_status_id", "cohort_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # arrival order: first come, first served
+    child_id: Mapped[int] = mapped_column(
+        ForeignKey("children.id", ondelete="RESTRICT"), index=True
+    )
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(String(30))
+    # A coordinator's enrolment outside the rules (age, prerequisites): why.
+    override_reason: Mapped[str | None] = mapped_column(String(500))
+    # Fees, in centimes of MAD: the course price when the child joined, less reductions.
+    fee_centimes: Mapped[int] = mapped_column(default=0)
+    discount_centimes: Mapped[int] = mapped_column(default=0)  # sibling discount
+    waiver_centimes: Mapped[int] = mapped_column(default=0)  # scholarship
+    waiver_reason: Mapped[str | None] = mapped_column(String(500))
+    moved_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrolments.id", ondelete="SET NULL")
+    )
+
+    child: Mapped[Child] = relationship()
+    cohort: Mapped[Cohort] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    payments: Mapped[list[Payment]] = relationship(
+        back_populates="enrolment", order_by="Payment.id", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Enrolment {self.id} child={self.child_id} cohort={self.cohort_id} {self.status}>"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def holds_seat(self) -> bool:
+        return self.status in SEAT_STATUSES
+
+    @property
+    def amount_due_centimes(self) -> int:
+        """What the family owes for this enrolment, before payments."""
+        if self.status not in SEAT_STATUSES and not self.payments:
+            return 0
+        return self.fee_centimes - self.discount_centimes - self.waiver_centimes
+
+    @property
+    def paid_centimes(self) -> int:
+        return sum(payment.amount_centimes for payment in self.payments)
+
+    @property
+    def balance_centimes(self) -> int:
+        """Still to pay (negative: paid too much)."""
+        return self.amount_due_centimes - self.paid_centimes
+
+
+class PrerequisiteWaiver(db.Model):
+    """A coordinator lets a child join a course without a prerequisite's certificate."""
+
+    __tablename__ = "prerequisite_waivers"
+    __table_args__ = (UniqueConstraint("child_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(500))
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    child: Mapped[Child] = relationship()
+    course: Mapped[Course] = relationship()
+    granted_by: Mapped[User | None] = relationship()
+
+
+class PaymentMethod(enum.StrEnum):
+    CASH = "cash"
+    BANK_TRANSFER = "bank_transfer"
+    CARD = "card"
+
+
+PAYMENT_METHOD_LABELS = {
+    PaymentMethod.CASH: _l("Cash"),
+    PaymentMethod.BANK_TRANSFER: _l("Bank transfer"),
+    PaymentMethod.CARD: _l("Card"),
+}
+
+
+class Payment(db.Model):
+    """Money a coordinator received for an enrolment."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("amount_centimes > 0", name="amount_positive"),
+        CheckConstraint(f"method IN ({_sql_list(PaymentMethod)})", name="method_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrolments.id", ondelete="RESTRICT"), index=True
+    )
+    amount_centimes: Mapped[int]
+    method: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str | None] = mapped_column(String(80))
+    paid_on: Mapped[date] = mapped_column(Date)
+    receipt_number: Mapped[str] = mapped_column(String(20), unique=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    enrolment: Mapped[Enrolment] = relationship(back_populates="payments")
+    recorded_by: Mapped[User | None] = relationship()
