@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
@@ -24,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.clock import age_in_years, lab_zone, local_instant  # noqa: F401 - courses API
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
 
@@ -102,21 +101,6 @@ INSTRUCTION_LANGUAGE_LABELS = {
     "ar": _l("Arabic"),
     "en": _l("English"),
 }
-
-
-def lab_zone() -> ZoneInfo:
-    """The lab's time zone (Africa/Casablanca): lessons are planned in its local time."""
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
-def local_instant(day: date, at: time) -> datetime:
-    """The UTC instant of ``day`` at local time ``at`` in the lab's zone (IANA rules)."""
-    return datetime.combine(day, at, tzinfo=lab_zone()).astimezone(UTC)
-
-
-def age_on(birth_date: date, day: date) -> int:
-    """A person's age in whole years on ``day`` (born on 29 February: a year older on 1 March)."""
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 course_prerequisites = Table(
@@ -364,7 +348,7 @@ class Cohort(db.Model):
 
     def accepts_age(self, birth_date: date) -> bool:
         """Whether a child born on ``birth_date`` fits the course's ages on the start date."""
-        age = age_on(birth_date, self.start_date)
+        age = age_in_years(birth_date, self.start_date)
         return self.course.min_age <= age <= self.course.max_age
 
 

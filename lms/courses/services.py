@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import Role, User
+from lms.clock import local_today
 from lms.courses import hooks
 from lms.courses.models import (
     INSTRUCTION_LANGUAGES,
@@ -45,11 +46,6 @@ MAX_CLOSURE_DAYS = 366
 def _require_coordinator(actor: User) -> None:
     if actor is None or not actor.is_coordinator:
         raise DomainError(_l("Only coordinators can change the catalogue and the timetable."))
-
-
-def today_in_lab() -> date:
-    """Today's date in the lab's time zone."""
-    return utcnow().astimezone(lab_zone()).date()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -442,7 +438,7 @@ def _check_dates(start_date: date, end_date: date, *, allow_past: bool) -> None:
         raise DomainError(_l("The cohort cannot end before it starts."), field="end_date")
     if (end_date - start_date).days >= MAX_COHORT_DAYS:
         raise DomainError(_l("A cohort lasts at most a year."), field="end_date")
-    if not allow_past and start_date < today_in_lab():
+    if not allow_past and start_date < local_today():
         raise DomainError(_l("The start date is in the past."), field="start_date")
 
 
@@ -939,7 +935,7 @@ def catalogue_cohorts(
     cohorts a child born that day can join: age checked on each cohort's start date.
     """
     filters = filters or CatalogueFilters()
-    today = today or today_in_lab()
+    today = today or local_today()
     cohorts = list(db.session.scalars(_catalogue_query(statuses, filters, today)).unique())
     if filters.birth_date is not None:
         cohorts = [c for c in cohorts if c.accepts_age(filters.birth_date)]
@@ -1039,7 +1035,7 @@ def _lesson_display_options():
 def upcoming_lessons_for_instructor(user: User, *, days: int = 7) -> list[Lesson]:
     """The lessons of the cohorts ``user`` teaches, from now to the end of the ``days``-day
     week that starts today (cancelled ones included, so that nobody comes for nothing)."""
-    today = today_in_lab()
+    today = local_today()
     now = utcnow()
     return [
         lesson

@@ -473,7 +473,7 @@ def room_edit(room_id: int):
 @role_required(Role.COORDINATOR)
 def closure_list():
     when = request.args.get("when", "upcoming")
-    today = services.today_in_lab()
+    today = services.local_today()
     query = select(Closure)
     if when == "past":
         query = query.where(Closure.ends_on < today).order_by(Closure.starts_on.desc())
@@ -859,7 +859,7 @@ def timetable():
     )
     form.validate()
     week = services.week_start(
-        form.week.data if form.week.data and not form.week.errors else services.today_in_lab()
+        form.week.data if form.week.data and not form.week.errors else services.local_today()
     )
     days = [week + timedelta(days=n) for n in range(7)]
     room_id = form.room.data if not form.room.errors else None

@@ -152,7 +152,7 @@ def seed_closures(today: date) -> list[Closure]:
 
 def seed(people: dict[str, User], *, today: date | None = None) -> dict:
     """Create the demo rooms, closures, courses and cohorts (with their lessons)."""
-    today = today or services.today_in_lab()
+    today = today or services.local_today()
     coordinator = people["coordination@activelabs.ma"]
     if db.session.scalar(select(Course.id).limit(1)) is not None:
         return {"courses": 0, "cohorts": 0}

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
-from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
@@ -20,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.clock import age_in_years, local_today  # noqa: F401 - the families API
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
 
@@ -36,21 +36,6 @@ CONSENT_KIND_LABELS = {
     ConsentKind.HEALTH: _l("Health information"),
     ConsentKind.PHOTO: _l("Photos and videos"),
 }
-
-
-def local_today() -> date:
-    """Today's date at the lab (Africa/Casablanca), which is what ages and windows count in.
-
-    The zone comes from Flask-Babel, like every date the pages show: the system's zoneinfo
-    files can be older than the bundled data (Morocco changed its clocks in 2026).
-    """
-    return datetime.now(UTC).astimezone(get_timezone()).date()
-
-
-def age_in_years(date_of_birth: date, day: date) -> int:
-    """Age in whole years on ``day`` (a child born on 29 February turns a year older on 1 March)."""
-    had_birthday = (day.month, day.day) >= (date_of_birth.month, date_of_birth.day)
-    return day.year - date_of_birth.year - (0 if had_birthday else 1)
 
 
 class Child(db.Model):
@@ -117,7 +102,7 @@ class Child(db.Model):
             return None
         return " ".join(part for part in (self.first_name_ar, self.last_name_ar) if part)
 
-    def age_on(self, day: date) -> int | None:
+    def age_in_years(self, day: date) -> int | None:
         return age_in_years(self.date_of_birth, day) if self.date_of_birth else None
 
     @property

@@ -7,7 +7,7 @@ from datetime import date, time, timedelta
 import pytest
 
 from lms.courses import hooks, services
-from lms.courses.models import Cohort, CohortStatus, Lesson, Room, age_on
+from lms.courses.models import Cohort, CohortStatus, Lesson, Room, age_in_years
 from lms.courses.services import CatalogueFilters, catalogue_cohorts
 from lms.extensions import db
 
@@ -119,12 +119,12 @@ def test_filters(variety, filters, expected):
 
 
 def test_age_on_a_day():
-    assert age_on(date(2018, 10, 5), date(2026, 10, 5)) == 8
-    assert age_on(date(2018, 10, 6), date(2026, 10, 5)) == 7
+    assert age_in_years(date(2018, 10, 5), date(2026, 10, 5)) == 8
+    assert age_in_years(date(2018, 10, 6), date(2026, 10, 5)) == 7
     # Born on 29 February: a year older on 1 March in other years.
-    assert age_on(date(2016, 2, 29), date(2025, 2, 28)) == 8
-    assert age_on(date(2016, 2, 29), date(2025, 3, 1)) == 9
-    assert age_on(date(2016, 2, 29), date(2028, 2, 29)) == 12
+    assert age_in_years(date(2016, 2, 29), date(2025, 2, 28)) == 8
+    assert age_in_years(date(2016, 2, 29), date(2025, 3, 1)) == 9
+    assert age_in_years(date(2016, 2, 29), date(2028, 2, 29)) == 12
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from datetime import timedelta
 from playwright.sync_api import expect
 
 from lms.accounts.services import create_user
-from lms.courses.services import today_in_lab, week_start
+from lms.courses.services import local_today, week_start
 from lms.extensions import db
 from tests.conftest import PASSWORD
 
@@ -36,7 +36,7 @@ def _staff(app) -> None:
 def test_a_new_cohort_reaches_the_catalogue_in_french_and_arabic(ui, live_app):
     _staff(live_app)
     with live_app.app_context():
-        start = week_start(today_in_lab()) + timedelta(weeks=2)  # a Monday
+        start = week_start(local_today()) + timedelta(weeks=2)  # a Monday
     end = start + timedelta(weeks=8)
 
     page = ui.visit("/login")

@@ -23,7 +23,7 @@ def test_a_parent_adds_a_child_and_becomes_its_guardian(parent, child):
     assert [g.id for g in child.guardians] == [parent.id]
     assert child.full_name == "Zoubida Tahiri-Benslimane"
     assert child.full_name_ar == "زبيدة الطاهري"
-    assert child.age_on(local_today()) == 9
+    assert child.age_in_years(local_today()) == 9
     [contact] = child.emergency_contacts
     assert (contact.name, contact.relationship_to_child) == ("Fatiha Ouarzazi", "Tante")
     assert contact.phone == "+212661234567"  # stored as E.164
@@ -90,7 +90,7 @@ def test_today_is_the_day_in_tangier_not_in_utc(make_child, parent):
     # 23:30 UTC on 31 December 2025 was already 1 January 2026 in Casablanca (UTC+1).
     with time_machine.travel("2025-12-31 23:30:00+00:00", tick=False):
         assert local_today() == date(2026, 1, 1)
-        assert make_child(parent, date_of_birth=date(2022, 1, 1)).age_on(local_today()) == 4
+        assert make_child(parent, date_of_birth=date(2022, 1, 1)).age_in_years(local_today()) == 4
 
 
 @pytest.mark.parametrize(
