@@ -164,3 +164,13 @@ class StaffForm(FlaskForm):
         choices=choices([("instructor", _l("Instructor")), ("coordinator", _l("Coordinator"))]),
     )
     language = SelectField(_l("Language of e-mails"), choices=_language_choices)
+
+
+class StaffEditForm(FlaskForm):
+    full_name = name_field()
+    phone = phone_field(required=False)
+    role = SelectField(
+        _l("Role"),
+        choices=choices([("instructor", _l("Instructor")), ("coordinator", _l("Coordinator"))]),
+    )
+    language = SelectField(_l("Language of e-mails"), choices=_language_choices)

@@ -8,7 +8,7 @@ import hmac
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.accounts.models import STAFF_ROLES, Role, User, new_session_token
 from lms.accounts.permissions import can_manage_staff
@@ -129,6 +129,79 @@ def create_staff(
     user = create_user(full_name=full_name, email=email, role=role, phone=phone, locale=locale)
     audit.record("staff.created", actor=actor, subject=user, role=role)
     return user
+
+
+def _require_staff_manager(actor: User, staff: User) -> None:
+    if not can_manage_staff(actor):
+        raise DomainError(_l("Only coordinators can manage staff accounts."))
+    if staff.role not in STAFF_ROLES:
+        raise DomainError(_l("This is not a staff account."))
+
+
+def _active_coordinators() -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.COORDINATOR, User.active.is_(True))
+    )
+
+
+def update_staff(
+    staff: User, *, actor: User, full_name: str, role: str, phone: str | None, locale: str
+) -> User:
+    """A coordinator corrects a staff member's name, phone, role or language."""
+    _require_staff_manager(actor, staff)
+    if role not in STAFF_ROLES:
+        raise DomainError(_l("Staff accounts are instructors or coordinators."), field="role")
+    if staff.role == Role.COORDINATOR and role != Role.COORDINATOR and staff.active:
+        if staff.id == actor.id:
+            raise DomainError(_l("You cannot remove your own coordinator role."), field="role")
+        if _active_coordinators() <= 1:
+            raise DomainError(_l("The lab needs at least one active coordinator."), field="role")
+    changes = {
+        name: new
+        for name, old, new in (
+            ("role", staff.role, role),
+            ("locale", staff.locale, locale),
+            ("phone_changed", bool(staff.phone != phone), True),
+            ("name_changed", staff.full_name != full_name.strip(), True),
+        )
+        if old != new
+    }
+    staff.full_name = full_name.strip()
+    staff.phone = phone
+    staff.role = role
+    set_language(staff, locale)
+    if "role" in changes:
+        end_all_sessions(staff)  # the menus and rights change: log in again
+    audit.record("staff.updated", actor=actor, subject=staff, **changes)
+    return staff
+
+
+def set_staff_active(staff: User, *, actor: User, active: bool) -> User:
+    """Deactivate (logged out everywhere at once) or reactivate a staff account."""
+    _require_staff_manager(actor, staff)
+    if not active:
+        if staff.id == actor.id:
+            raise DomainError(_l("You cannot deactivate your own account."))
+        if staff.role == Role.COORDINATOR and staff.active and _active_coordinators() <= 1:
+            raise DomainError(_l("The lab needs at least one active coordinator."))
+    staff.active = active
+    end_all_sessions(staff)
+    audit.record("staff.activated" if active else "staff.deactivated", actor=actor, subject=staff)
+    return staff
+
+
+def send_staff_password_link(staff: User, *, actor: User) -> None:
+    """E-mail a staff member a link to (re)set their password."""
+    _require_staff_manager(actor, staff)
+    if not staff.active:
+        raise DomainError(_l("Reactivate the account first."))
+    if staff.has_password:
+        request_password_reset(staff.email)
+    else:
+        send_account_setup_link(staff)
+    audit.record("staff.password_link_sent", actor=actor, subject=staff)
 
 
 def authenticate(email: str, password: str) -> User | None:

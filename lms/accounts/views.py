@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -18,6 +27,7 @@ from lms.accounts.forms import (
     ProfileForm,
     RegistrationForm,
     ResetPasswordForm,
+    StaffEditForm,
     StaffForm,
 )
 from lms.accounts.models import STAFF_ROLES, Role, User
@@ -291,3 +301,83 @@ def staff_new():
             )
             return redirect(url_for("accounts.staff_list"))
     return render_form("accounts/staff_new.html", form)
+
+
+def _staff_or_404(user_id: int) -> User:
+    """A staff account (instructor or coordinator), or 404."""
+    user = db.get_or_404(User, user_id)
+    if user.role not in STAFF_ROLES:
+        abort(404)
+    return user
+
+
+@bp.route("/coordinator/staff/<int:user_id>", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def staff_edit(user_id: int):
+    staff = _staff_or_404(user_id)
+    form = StaffEditForm()
+    if request.method == "GET":
+        form.full_name.data, form.phone.data = staff.full_name, staff.phone
+        form.role.data, form.language.data = staff.role, staff.locale
+    if form.validate_on_submit():
+        try:
+            services.update_staff(
+                staff,
+                actor=current_user,
+                full_name=form.full_name.data,
+                role=form.role.data,
+                phone=form.phone.data or None,
+                locale=form.language.data,
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(name)s's account is saved.", name=staff.full_name), "success")
+            return redirect(url_for("accounts.staff_list"))
+    return render_form("accounts/staff_edit.html", form, staff=staff)
+
+
+def _staff_action(user_id: int, action, done_message):
+    staff = _staff_or_404(user_id)
+    try:
+        action(staff)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(done_message(staff), "success")
+    return redirect(url_for("accounts.staff_edit", user_id=user_id))
+
+
+@bp.post("/coordinator/staff/<int:user_id>/deactivate")
+@role_required(Role.COORDINATOR)
+def staff_deactivate(user_id: int):
+    return _staff_action(
+        user_id,
+        lambda staff: services.set_staff_active(staff, actor=current_user, active=False),
+        lambda staff: _("%(name)s can no longer log in, on any device.", name=staff.full_name),
+    )
+
+
+@bp.post("/coordinator/staff/<int:user_id>/reactivate")
+@role_required(Role.COORDINATOR)
+def staff_reactivate(user_id: int):
+    return _staff_action(
+        user_id,
+        lambda staff: services.set_staff_active(staff, actor=current_user, active=True),
+        lambda staff: _("%(name)s can log in again.", name=staff.full_name),
+    )
+
+
+@bp.post("/coordinator/staff/<int:user_id>/password-link")
+@role_required(Role.COORDINATOR)
+def staff_password_link(user_id: int):
+    return _staff_action(
+        user_id,
+        lambda staff: services.send_staff_password_link(staff, actor=current_user),
+        lambda staff: _(
+            "A link to choose a password was e-mailed to %(name)s.", name=staff.full_name
+        ),
+    )
