@@ -15,16 +15,17 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-import segno
 import time_machine
 import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
+from lms.certificates import rendering
 from lms.certificates.rendering import (
     STATIC_DIR,
     count,
     long_date,
+    qr_code,
     render_certificate,
     render_certificate_files,
     render_certificates,
@@ -207,8 +208,9 @@ def decode(image: Image.Image) -> list[str]:
 def test_qr_code_encodes_the_verification_url():
     url = certificate_data()["verification_url"]
     buffer = io.BytesIO()
-    segno.make(url, error="q", micro=False, boost_error=False).save(buffer, kind="png", scale=6)
+    qr_code(url).save(buffer, kind="png", scale=6)
     assert decode(Image.open(buffer)) == [url]
+    assert qr_code(url).version <= 4  # modules of 0.6 mm or more at 26 mm
 
 
 @pytest.mark.skipif(
@@ -315,6 +317,35 @@ def test_a_file_from_the_bulk_pass_is_identical_to_rendering_it_alone():
     files = render_certificate_files(certificates)
     for pdf, data in zip(files, certificates, strict=True):
         assert pdf == render_certificate(data)
+
+
+def test_sharing_a_cohort_between_processes_gives_the_same_files():
+    certificates = cohort() + cohort()
+    in_one_process = render_certificate_files(certificates, processes=1)
+    assert render_certificate_files(certificates, processes=2) == in_one_process
+    assert render_certificate_files(certificates, processes=3) == in_one_process
+
+
+def test_a_failure_in_a_child_process_is_raised(monkeypatch):
+    parent = os.getpid()
+    files = rendering._Renderer.files
+
+    def fail_in_child(self, certificates):
+        if os.getpid() != parent:
+            raise MemoryError("out of memory")
+        return files(self, certificates)
+
+    monkeypatch.setattr(rendering._Renderer, "files", fail_in_child)
+    with pytest.raises(RuntimeError, match="MemoryError: out of memory"):
+        render_certificate_files(cohort() + cohort(), processes=2)
+
+
+def test_shares_are_contiguous_and_not_too_small():
+    items = list(range(30))
+    assert rendering._shares(items, 2) == [items[:15], items[15:]]
+    assert [len(share) for share in rendering._shares(items, 4)] == [8, 8, 7, 7]
+    assert rendering._shares(items[:7], 2) == [items[:7]]
+    assert rendering._shares(items[:3], 4) == [items[:3]]
 
 
 def test_all_certificates_in_one_document():
