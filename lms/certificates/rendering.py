@@ -22,20 +22,19 @@ Same input, same bytes: nothing depends on the clock, the machine's fonts or has
 because a stored file that went missing is regenerated and compared by its SHA-256 (with
 the same versions of WeasyPrint and of the fonts in lms/static/fonts).
 
-Speed: WeasyPrint lays out one document of many pages far faster than many documents, so
-bulk issuing lays the whole cohort out once (``render_certificate_files``) and then writes
-each page as its own PDF. Writing page by page (rather than splitting the finished PDF with
-pypdf) embeds in each file only the glyphs of its own page, so a file from the bulk run is
-byte-identical to ``render_certificate`` of the same data: the regeneration guarantee holds
-whichever way a file was first made.
+Speed: most of the cost of a small document is parsing the stylesheet and loading the
+fonts, done once per process here (``_Renderer``). Bulk issuing lays the whole cohort out in
+one pass (``render_certificate_files``), shared between forked processes when the machine
+has several CPUs, and writes each page as its own PDF. Writing page by page (rather than
+splitting the finished PDF with pypdf) embeds in each file only the glyphs of its own page,
+so a file from the bulk run is byte-identical to ``render_certificate`` of the same data:
+the regeneration guarantee holds whichever way a file was first made.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import mimetypes
-import multiprocessing
-import os
 import threading
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -56,6 +55,7 @@ from weasyprint.document import DocumentMetadata
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from lms.certificates import parallel
 from lms.certificates.codes import is_well_formed
 
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -305,79 +305,17 @@ def render_certificate_files(
     """One PDF per certificate, in order, each byte-identical to ``render_certificate``.
 
     The certificates are laid out in one pass and each page is written as its own PDF.
-    ``processes`` > 1 shares a cohort between forked copies of this process, which inherit
-    the loaded fonts and stylesheet (files do not depend on how the cohort was shared).
-    None chooses: one process per CPU (at most 4) for 8 certificates or more, but only when
-    this process runs a single thread, since forking a threaded process risks a deadlock.
+    ``processes`` > 1 shares them between forked copies of this process (see parallel.py);
+    None lets parallel.automatic_processes choose. The files never depend on the sharing.
     """
     if not certificates:
         return []
     prepared = [_prepare(data) for data in certificates]
     renderer = _renderer(Path(static_dir))
     if processes is None:
-        processes = _automatic_processes(len(prepared))
-    shares = _shares(prepared, processes if _CAN_FORK else 1)
+        processes = parallel.automatic_processes(len(prepared))
     with renderer.lock:
-        if len(shares) == 1:
-            return renderer.files(prepared)
-        return _render_forked(renderer, shares)
-
-
-_CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
-MIN_SHARE = 4  # below this, a second process costs more than it saves
-
-
-def _automatic_processes(count: int) -> int:
-    if threading.active_count() > 1 or count < 2 * MIN_SHARE:
-        return 1
-    return min(os.cpu_count() or 1, 4)
-
-
-def _shares(items: list, processes: int) -> list[list]:
-    """``items`` cut into at most ``processes`` contiguous, nearly equal shares."""
-    processes = max(1, min(processes, len(items) // MIN_SHARE or 1))
-    size, extra = divmod(len(items), processes)
-    shares, start = [], 0
-    for index in range(processes):
-        end = start + size + (index < extra)
-        shares.append(items[start:end])
-        start = end
-    return shares
-
-
-def _render_forked(renderer: _Renderer, shares: list[list]) -> list[bytes]:
-    """Render the first share here and the others in forked processes, concurrently."""
-    context = multiprocessing.get_context("fork")
-    children = []
-    for share in shares[1:]:
-        receiver, sender = context.Pipe(duplex=False)
-        child = context.Process(target=_render_share, args=(renderer, share, sender))
-        child.start()
-        sender.close()
-        children.append((child, receiver))
-    files = renderer.files(shares[0])
-    for child, receiver in children:
-        try:
-            status, payload = receiver.recv()
-        except EOFError:
-            status, payload = "error", f"rendering process ended with code {child.exitcode}"
-        finally:
-            receiver.close()
-            child.join()
-        if status != "ok":
-            raise RuntimeError(f"certificate rendering failed in a child process: {payload}")
-        files.extend(payload)
-    return files
-
-
-def _render_share(renderer: _Renderer, share: list, sender) -> None:
-    """In a forked child: render a share and send the files back (or the error)."""
-    try:
-        sender.send(("ok", renderer.files(share)))
-    except Exception as error:  # reported to the parent, which raises
-        sender.send(("error", f"{type(error).__name__}: {error}"))
-    finally:
-        sender.close()
+        return parallel.map_shares(renderer.files, prepared, processes)
 
 
 def render_certificate(data: Mapping[str, Any], *, static_dir: Path = STATIC_DIR) -> bytes:

@@ -340,14 +340,6 @@ def test_a_failure_in_a_child_process_is_raised(monkeypatch):
         render_certificate_files(cohort() + cohort(), processes=2)
 
 
-def test_shares_are_contiguous_and_not_too_small():
-    items = list(range(30))
-    assert rendering._shares(items, 2) == [items[:15], items[15:]]
-    assert [len(share) for share in rendering._shares(items, 4)] == [8, 8, 7, 7]
-    assert rendering._shares(items[:7], 2) == [items[:7]]
-    assert rendering._shares(items[:3], 4) == [items[:3]]
-
-
 def test_all_certificates_in_one_document():
     certificates = cohort()
     pdf = render_certificates(certificates)
