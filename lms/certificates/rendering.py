@@ -36,9 +36,9 @@ from __future__ import annotations
 import datetime as dt
 import mimetypes
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -291,9 +291,21 @@ class _Renderer:
         return files
 
 
-@cache
+# WeasyPrint copies the @font-face files into a temporary folder; a long-running server
+# builds a fresh renderer now and then, in case something cleans old files out of /tmp.
+RENDERER_MAX_AGE = 6 * 3600  # seconds
+_renderers: dict[Path, tuple[_Renderer, float]] = {}
+_renderers_lock = threading.Lock()
+
+
 def _renderer(static_dir: Path) -> _Renderer:
-    return _Renderer(static_dir)
+    """This process's renderer for ``static_dir``, built on first use."""
+    with _renderers_lock:
+        renderer, built = _renderers.get(static_dir, (None, 0.0))
+        if renderer is None or time.monotonic() - built > RENDERER_MAX_AGE:
+            renderer = _Renderer(static_dir)
+            _renderers[static_dir] = (renderer, time.monotonic())
+        return renderer
 
 
 def render_certificate_files(
