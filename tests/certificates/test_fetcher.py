@@ -19,8 +19,8 @@ STATIC = STATIC_DIR.as_uri()
 
 
 def test_serves_a_static_font():
-    response = static_only_fetcher(f"{STATIC}/fonts/Amiri-Regular.ttf")
-    assert response.read() == (STATIC_DIR / "fonts" / "Amiri-Regular.ttf").read_bytes()
+    response = static_only_fetcher(f"{STATIC}/fonts/Amiri-Bold.ttf")
+    assert response.read() == (STATIC_DIR / "fonts" / "Amiri-Bold.ttf").read_bytes()
 
 
 def test_serves_the_logo_with_its_type():
@@ -39,12 +39,12 @@ def test_serves_the_logo_with_its_type():
         f"file://evil.example.com{STATIC_DIR}/img/logo.svg",
         f"{STATIC}/fonts/",
         f"{STATIC}/fonts/missing.ttf",
-        f"{STATIC}/fonts/Amiri-Regular.ttf%00.txt",
+        f"{STATIC}/fonts/Amiri-Bold.ttf%00.txt",
         "http://example.com/logo.svg",
         "https://example.com/font.ttf",
         "ftp://example.com/x",
         "data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg'/>",
-        "fonts/Amiri-Regular.ttf",
+        "fonts/Amiri-Bold.ttf",
         "",
     ],
 )
