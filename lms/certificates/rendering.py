@@ -210,7 +210,6 @@ def _prepare(data: Mapping[str, Any]) -> dict[str, Any]:
         "instructors": instructors,
         "name_size": _size_class(longest_name, (17, 24, 34) if wide else (14, 20, 28)),
         "title_size": _size_class(longest_title, (40, 64, 90) if wide else (28, 44, 64)),
-        "qr_svg": qr_svg(data["verification_url"]),
     }
 
 
@@ -266,7 +265,10 @@ class _Renderer:
         self.lock = threading.Lock()
 
     def layout(self, certificates: list[dict[str, Any]]):
-        html = self.template.render(certificates=certificates)
+        """The laid-out document, one page per certificate (QR codes made here, in shares)."""
+        html = self.template.render(
+            certificates=[{**c, "qr_svg": qr_svg(c["verification_url"])} for c in certificates]
+        )
         document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
             stylesheets=[self.stylesheet], font_config=self.font_config, cache=self.image_cache
         )
