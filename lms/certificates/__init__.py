@@ -1,0 +1,1 @@
+"""Certificates: codes and the PDF document. Models, issuing and verification come later."""
