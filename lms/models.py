@@ -2,6 +2,7 @@
 
 from lms.accounts.models import User
 from lms.audit.models import AuditEntry
+from lms.certificates.models import Certificate
 from lms.courses.models import Closure, Cohort, CohortInstructor, Course, Lesson, Room
 from lms.enrolment.models import Enrolment, Payment, PrerequisiteWaiver
 from lms.families.models import (
@@ -20,6 +21,7 @@ __all__ = [
     "AccountClosureNotice",
     "AuditEntry",
     "AuthorisedPickup",
+    "Certificate",
     "Child",
     "Closure",
     "Cohort",

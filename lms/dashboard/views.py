@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from lms.accounts.models import Role
+from lms.certificates.services import certificates_of_children
 from lms.courses.services import upcoming_lessons_for_instructor
 from lms.families.models import local_today
 from lms.families.services import children_of
@@ -39,8 +40,12 @@ def home():
 @bp.get("/parent")
 @role_required(Role.PARENT)
 def parent_home():
+    children = children_of(current_user)
     return render_template(
-        "dashboard/parent_home.html", children=children_of(current_user), today=local_today()
+        "dashboard/parent_home.html",
+        children=children,
+        today=local_today(),
+        certificates=certificates_of_children([child.id for child in children]),
     )
 
 
