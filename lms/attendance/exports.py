@@ -48,7 +48,11 @@ def grid_table(grid: CohortGrid) -> list[list]:
     project = grid.cohort.course.requires_final_project
     header = [_("Child"), _("Name in Arabic")]
     header += [
-        _("Lesson %(num)d, %(date)s", num=lesson.number, date=format_date(lesson.starts_at))
+        _(
+            "Lesson %(num)d, %(date)s",
+            num=lesson.number,
+            date=format_date(lesson.starts_at, "short"),
+        )
         for lesson in grid.lessons
     ]
     header += [_("Attended"), _("Counted"), _("Excused"), _("Rate (%)"), _("Threshold (%)")]

@@ -989,14 +989,13 @@ def final_projects(cohort_id: int) -> dict[int, FinalProjectMark]:
 
 def completed_final_projects(cohort_ids: Iterable[int]) -> set[tuple[int, int]]:
     """(cohort id, child id) pairs whose final project an instructor marked completed."""
-    return set(
-        db.session.execute(
-            select(FinalProjectMark.cohort_id, FinalProjectMark.child_id).where(
-                FinalProjectMark.cohort_id.in_(list(cohort_ids)),
-                FinalProjectMark.completed.is_(True),
-            )
-        ).tuples()
+    rows = db.session.execute(
+        select(FinalProjectMark.cohort_id, FinalProjectMark.child_id).where(
+            FinalProjectMark.cohort_id.in_(list(cohort_ids)),
+            FinalProjectMark.completed.is_(True),
+        )
     )
+    return {(cohort_id, child_id) for cohort_id, child_id in rows}
 
 
 def set_final_projects(
@@ -1019,11 +1018,13 @@ def set_final_projects(
     completed = set(completed)
     children = set(
         db.session.scalars(
-            select(distinct(Enrolment.child_id)).where(
+            select(Enrolment.child_id)
+            .where(
                 Enrolment.cohort_id == cohort.id,
                 Enrolment.status.in_(_ONCE_ENROLLED),
                 Enrolment.enrolled_at.is_not(None),
             )
+            .distinct()
         )
     )
     if not completed <= children:
