@@ -1285,6 +1285,14 @@ def child_attendance(child: Child, *, now: datetime | None = None) -> list[Cohor
 # Erasure and export (registered on the families hooks in lms/attendance/wiring.py)
 
 
+def has_attendance_records(child: Child) -> bool:
+    """Whether the child has any mark, absence notice or check-out."""
+    return any(
+        db.session.scalar(select(model.id).where(model.child_id == child.id).limit(1))
+        for model in (AttendanceMark, AbsenceNotice, Checkout)
+    )
+
+
 def erase_child_details(child: Child) -> None:
     """Forget what identifies people around an erased child: the parents' absence reasons and
     the names of who collected the child. Marks stay, anonymous, for the cohort's figures."""

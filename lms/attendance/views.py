@@ -488,4 +488,4 @@ def percent(value: float | None) -> str:
     """A rate in percent (0-100) as the reader writes it: "75 %" in French."""
     if value is None:
         return "—"
-    return format_percent(value / 100, "#,##0%")
+    return format_percent(value / 100)

@@ -67,6 +67,8 @@ def attendance_export(user: User, children: Sequence[Child]) -> hooks.ExportSect
         line(c.child_id, "checkout", c.lesson, c.collector_name or c.collector_kind, c.collected_at)
         for c in checkouts
     ]
+    if not data:
+        return None
     return hooks.ExportSection(
         key="attendance",
         title=_l("Attendance"),
@@ -82,17 +84,20 @@ def attendance_export(user: User, children: Sequence[Child]) -> hooks.ExportSect
     )
 
 
+def _describe_child_erasure(child: Child) -> list:
+    """Say what happens to the child's attendance, if there is any."""
+    if not services.has_attendance_records(child):
+        return []
+    return [
+        _l(
+            "Attendance marks stay, without the child's name, for the cohort's figures; "
+            "absence reasons and the names of the people who collected the child are deleted."
+        )
+    ]
+
+
 hooks.child_erasures.register(
-    hooks.Erasure(
-        describe=lambda child: [
-            _l(
-                "Attendance marks stay, without the child's name, for the cohort's figures; "
-                "absence reasons and the names of the people who collected the child are "
-                "deleted."
-            )
-        ],
-        erase=services.erase_child_details,
-    )
+    hooks.Erasure(describe=_describe_child_erasure, erase=services.erase_child_details)
 )
 
 hooks.account_erasures.register(
