@@ -185,6 +185,18 @@ def test_roll_call_on_a_phone_then_the_parent_sees_the_marks(phone_ui, live_app)
     expect(checkout.locator(".collected-list")).to_contain_text("Latifa Alaoui")
     ui.screenshot("attendance-roster-saved-fr")
 
+    # The history of the roll call, and the cohort's grid.
+    page.get_by_role("link", name="Historique de cet appel").click()
+    ui.audit()
+    expect(page.get_by_role("cell", name="Retard")).to_be_visible()
+    page.get_by_role("link", name="Retour à l'appel").click()
+    ui.audit()
+    page.get_by_role("link", name="Présences du groupe").click()
+    ui.audit()
+    expect(page.get_by_role("row", name=re.compile("Rania Tazi"))).to_contain_text("A")
+    ui.screenshot("attendance-grid-fr")
+    page.go_back()
+
     # The same roster in Arabic, right to left.
     page.get_by_role("button", name="العربية").click()
     ui.audit()
