@@ -483,6 +483,12 @@ def roster_field(child_id: int) -> str:
     return f"{STATUS_FIELD}{child_id}"
 
 
+@bp.app_template_filter("first_name_in")
+def first_name_in(child: Child) -> str:
+    """The child's first name in Arabic script for Arabic readers, when the parents gave one."""
+    return (child.first_name_ar if current_language() == "ar" else None) or child.first_name
+
+
 @bp.app_template_filter("percent")
 def percent(value: float | None) -> str:
     """A rate in percent (0-100) as the reader writes it: "75 %" in French."""
