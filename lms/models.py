@@ -1,6 +1,15 @@
 """Every domain's models, imported in one place (for Alembic and the tests)."""
 
 from lms.accounts.models import User
+from lms.attendance.models import (
+    AbsenceEmailOptOut,
+    AbsenceNotice,
+    AttendanceChange,
+    AttendanceMark,
+    Checkout,
+    FinalProjectMark,
+    ThresholdNotice,
+)
 from lms.audit.models import AuditEntry
 from lms.courses.models import Closure, Cohort, CohortInstructor, Course, Lesson, Room
 from lms.enrolment.models import Enrolment, Payment, PrerequisiteWaiver
@@ -17,9 +26,14 @@ from lms.families.models import (
 from lms.notifications.models import OutboxAttachment, OutboxMessage
 
 __all__ = [
+    "AbsenceEmailOptOut",
+    "AbsenceNotice",
     "AccountClosureNotice",
+    "AttendanceChange",
+    "AttendanceMark",
     "AuditEntry",
     "AuthorisedPickup",
+    "Checkout",
     "Child",
     "Closure",
     "Cohort",
@@ -28,6 +42,7 @@ __all__ = [
     "Course",
     "EmergencyContact",
     "Enrolment",
+    "FinalProjectMark",
     "GuardianInvitation",
     "Guardianship",
     "Lesson",
@@ -37,5 +52,6 @@ __all__ = [
     "Payment",
     "PrerequisiteWaiver",
     "Room",
+    "ThresholdNotice",
     "User",
 ]
