@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from lms.accounts.models import Role
 from lms.attendance.services import lesson_progress, lessons_to_catch_up
-from lms.courses.services import lessons_between, today_in_lab, upcoming_lessons_for_instructor
+from lms.courses.services import lessons_between, upcoming_lessons_for_instructor
 from lms.database import utcnow
 from lms.families.models import local_today
 from lms.families.services import children_of
@@ -50,7 +50,7 @@ def parent_home():
 @role_required(Role.INSTRUCTOR)
 def instructor_home():
     now = utcnow()
-    today = today_in_lab()
+    today = local_today()
     todays = lessons_between(today, today, instructor_id=current_user.id)
     catch_up = lessons_to_catch_up(current_user, now=now)
     lessons = upcoming_lessons_for_instructor(current_user)

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from lms.accounts.services import create_user
 from lms.courses import services as courses
 from lms.courses.models import Lesson, local_instant
-from lms.courses.services import today_in_lab
+from lms.courses.services import local_today
 from lms.database import utcnow
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
@@ -48,7 +48,7 @@ def _world(app) -> dict:
         omar = create_user(
             full_name="Omar Tazi", email=OTHER_PARENT, role="parent", password=PASSWORD
         )
-        today = today_in_lab()
+        today = local_today()
         room = courses.create_room(actor=coordinator, name="Salle Ada Lovelace", capacity=14)
         course = courses.create_course(
             courses.CourseDetails(
