@@ -11,6 +11,7 @@ from lms import cli, errors, health, i18n, logs, security, settings, templating
 from lms import config as default_config
 from lms.accounts import init_login
 from lms.accounts import views as accounts
+from lms.attendance import views as attendance
 from lms.audit import views as audit
 from lms.certificates import views as certificates
 from lms.courses import views as courses
@@ -54,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(courses.bp)
     app.register_blueprint(families.bp)
     app.register_blueprint(certificates.bp)
+    app.register_blueprint(attendance.bp)
 
     logs.init_logging(app)
     security.init_security(app)

@@ -1,6 +1,15 @@
 """Every domain's models, imported in one place (for Alembic and the tests)."""
 
 from lms.accounts.models import User
+from lms.attendance.models import (
+    AbsenceEmailOptOut,
+    AbsenceNotice,
+    AttendanceChange,
+    AttendanceMark,
+    Checkout,
+    FinalProjectMark,
+    ThresholdNotice,
+)
 from lms.audit.models import AuditEntry
 from lms.certificates.models import Certificate
 from lms.courses.models import Closure, Cohort, CohortInstructor, Course, Lesson, Room
@@ -18,10 +27,15 @@ from lms.families.models import (
 from lms.notifications.models import OutboxAttachment, OutboxMessage
 
 __all__ = [
+    "AbsenceEmailOptOut",
+    "AbsenceNotice",
     "AccountClosureNotice",
+    "AttendanceChange",
+    "AttendanceMark",
     "AuditEntry",
     "AuthorisedPickup",
     "Certificate",
+    "Checkout",
     "Child",
     "Closure",
     "Cohort",
@@ -30,6 +44,7 @@ __all__ = [
     "Course",
     "EmergencyContact",
     "Enrolment",
+    "FinalProjectMark",
     "GuardianInvitation",
     "Guardianship",
     "Lesson",
@@ -39,5 +54,6 @@ __all__ = [
     "Payment",
     "PrerequisiteWaiver",
     "Room",
+    "ThresholdNotice",
     "User",
 ]

@@ -44,7 +44,7 @@ class Eligibility:
 
     enrolment: Enrolment
     reasons: list = field(default_factory=list)
-    rate: float | None = None  # attendance rate, 0..1, when known
+    rate: float | None = None  # attendance rate in percent, when known
 
     @property
     def eligible(self) -> bool:

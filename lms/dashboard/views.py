@@ -6,8 +6,10 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from lms.accounts.models import Role
+from lms.attendance.services import lesson_progress, lessons_to_catch_up
 from lms.certificates.services import certificates_of_children
-from lms.courses.services import upcoming_lessons_for_instructor
+from lms.courses.services import lessons_between, upcoming_lessons_for_instructor
+from lms.database import utcnow
 from lms.families.models import local_today
 from lms.families.services import children_of
 from lms.security import role_required
@@ -52,8 +54,20 @@ def parent_home():
 @bp.get("/instructor")
 @role_required(Role.INSTRUCTOR)
 def instructor_home():
+    now = utcnow()
+    today = local_today()
+    todays = lessons_between(today, today, instructor_id=current_user.id)
+    catch_up = lessons_to_catch_up(current_user, now=now)
     lessons = upcoming_lessons_for_instructor(current_user)
-    return render_template("dashboard/instructor_home.html", lessons=lessons)
+    progress = lesson_progress([lesson.id for lesson in todays + catch_up])
+    return render_template(
+        "dashboard/instructor_home.html",
+        todays=todays,
+        catch_up=[lesson for lesson in catch_up if progress[lesson.id].to_mark],
+        progress=progress,
+        lessons=lessons,
+        now=now,
+    )
 
 
 @bp.get("/coordinator")

@@ -1,7 +1,7 @@
 """certificates
 
 Revision ID: 64838ddfe79d
-Revises: 87c701b84aa6
+Revises: e74a3b778ff4
 Create Date: 2026-11-26 10:23:04.401201
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '64838ddfe79d'
-down_revision = '87c701b84aa6'
+down_revision = 'e74a3b778ff4'
 branch_labels = None
 depends_on = None
 

@@ -42,14 +42,13 @@ def make_certificate_data():
 # A finished cohort with enrolled children, for the issuing tests (database).
 
 from collections.abc import Callable  # noqa: E402
-from datetime import date, time  # noqa: E402
+from datetime import UTC, date, datetime, time  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
 
 from lms.accounts.models import Role, User  # noqa: E402
 from lms.certificates import eligibility as eligibility_module  # noqa: E402
 from lms.courses import services as courses  # noqa: E402
 from lms.courses.models import CohortStatus  # noqa: E402
-from lms.database import utcnow  # noqa: E402
 from lms.enrolment.models import Enrolment, EnrolmentStatus  # noqa: E402
 from lms.extensions import db  # noqa: E402
 from lms.families import services as families  # noqa: E402
@@ -58,7 +57,8 @@ from lms.families.services import Person  # noqa: E402
 
 @pytest.fixture
 def attendance(monkeypatch) -> dict:
-    """Stand-in attendance: {enrolment id: (rate, [reasons])}; eligible by default."""
+    """Stand-in attendance for the issuing tests: {enrolment id: (rate, [reasons])}; eligible
+    by default. (The real rules are tested in test_eligibility.py.)"""
     table: dict[int, tuple[float, list]] = {}
     monkeypatch.setattr(
         eligibility_module,
@@ -68,8 +68,11 @@ def attendance(monkeypatch) -> dict:
     return table
 
 
+ENROLLED_AT = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
+
+
 @pytest.fixture
-def finished(app, coordinator, instructor, make_user, attendance) -> SimpleNamespace:
+def finished(app, coordinator, instructor, make_user) -> SimpleNamespace:
     """A robotics cohort that ended in June 2026, with three enrolled children of two families."""
     with app.app_context():
         boss = db.session.get(User, coordinator.id)
@@ -132,7 +135,7 @@ def finished(app, coordinator, instructor, make_user, attendance) -> SimpleNames
                 child=child,
                 cohort=cohort,
                 status=EnrolmentStatus.ENROLLED,
-                enrolled_at=utcnow(),
+                enrolled_at=ENROLLED_AT,
                 fee_centimes=80000,
             )
             for child in (yasmine, adam, rim)

@@ -23,6 +23,8 @@ from lms.families.models import Child
 from lms.notifications.models import OutboxMessage
 from tests.conftest import PASSWORD
 
+pytestmark = pytest.mark.usefixtures("attendance")
+
 
 def cohort_of(finished) -> Cohort:
     return db.session.get(Cohort, finished.cohort)

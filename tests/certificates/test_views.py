@@ -14,6 +14,8 @@ from lms.courses.models import Cohort
 from lms.extensions import db
 from tests.conftest import login
 
+pytestmark = pytest.mark.usefixtures("attendance")
+
 
 def issue_all(app, finished) -> list[int]:
     with app.app_context():

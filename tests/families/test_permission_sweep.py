@@ -211,10 +211,11 @@ def test_the_coordinators_list_is_for_coordinators(client, login_as, parent, ins
 
 
 def test_the_sweep_covers_every_child_scoped_route(app):
-    """A new child-scoped route must be added to CHILD_SCOPED (and so be swept)."""
+    """A new child-scoped route must be added to CHILD_SCOPED (and so be swept). Higher
+    domains' child-scoped routes are swept by their own tests (tests/attendance/...)."""
     routes = set()
     for rule in app.url_map.iter_rules():
-        if "child_id" not in rule.arguments:
+        if "child_id" not in rule.arguments or not rule.endpoint.startswith("families."):
             continue
         pattern = (
             rule.rule.replace("<int:child_id>", "{child}")

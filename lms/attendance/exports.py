@@ -1,0 +1,117 @@
+"""A cohort's attendance grid as CSV (UTF-8 with a BOM, for Excel) and as XLSX (openpyxl).
+
+Both files say the same thing, in the language of the person downloading them: one row per
+child, one column per lesson, then the child's figures; a last row with each lesson's rate.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from lms.attendance.models import ATTENDANCE_STATUS_LABELS
+from lms.attendance.services import CohortGrid, Outcome
+
+# A cell that starts like a formula is written as text: a child's name is what a parent typed.
+_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+
+
+def _text(value) -> str:
+    value = "" if value is None else str(value)
+    return "'" + value if _FORMULA_START.match(value) else value
+
+
+def _cell(status: str | None, outcome: Outcome) -> str:
+    if outcome == Outcome.CANCELLED:
+        return _("Cancelled")
+    if outcome == Outcome.OUTSIDE:
+        return "—"
+    if outcome == Outcome.UNMARKED:
+        return _("Not marked")
+    if status is None:
+        return ""
+    return str(ATTENDANCE_STATUS_LABELS[status])
+
+
+def _rate(value: float | None) -> int | str:
+    return "" if value is None else round(value)
+
+
+def grid_table(grid: CohortGrid) -> list[list]:
+    """The grid as rows of plain values (the header first)."""
+    project = grid.cohort.course.requires_final_project
+    header = [_("Child"), _("Name in Arabic")]
+    header += [
+        _(
+            "Lesson %(num)d, %(date)s",
+            num=lesson.number,
+            date=format_date(lesson.starts_at, "short"),
+        )
+        for lesson in grid.lessons
+    ]
+    header += [_("Attended"), _("Counted"), _("Excused"), _("Rate (%)"), _("Threshold (%)")]
+    header += [_("Threshold still reachable")]
+    if project:
+        header.append(_("Final project completed"))
+    rows = [header]
+    for row in grid.rows:
+        summary = row.summary
+        line = [_text(row.child.full_name), _text(row.child.full_name_ar)]
+        line += [_cell(*row.cells[lesson.id]) for lesson in grid.lessons]
+        line += [
+            summary.attended,
+            summary.counted,
+            summary.excused,
+            _rate(summary.rate),
+            summary.threshold,
+            _("Yes") if summary.reachable else _("No"),
+        ]
+        if project:
+            line.append(_("Yes") if row.final_project else _("No"))
+        rows.append(line)
+    footer = [_("Rate of the lesson (%)"), ""]
+    footer += [_rate(grid.lesson_rate(lesson.id)) for lesson in grid.lessons]
+    rows.append(footer)
+    return rows
+
+
+def csv_bytes(grid: CohortGrid, *, delimiter: str = ";") -> bytes:
+    """UTF-8 with a byte-order mark, so that Excel reads Arabic names correctly. The
+    semicolon is what Excel expects where the decimal separator is a comma (fr, ar)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerows(grid_table(grid))
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _sheet_title(text: str) -> str:
+    return re.sub(r"[\[\]:*?/\\]", " ", text)[:31] or "Attendance"
+
+
+def xlsx_bytes(grid: CohortGrid, *, title: str, right_to_left: bool = False) -> bytes:
+    """An Excel workbook of the grid (right to left for Arabic readers)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _sheet_title(title)
+    sheet.sheet_view.rightToLeft = right_to_left
+    for values in grid_table(grid):
+        sheet.append(values)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    # Text stays text: openpyxl would take a leading "=" for a formula.
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+    sheet.freeze_panes = "C2"
+    sheet.column_dimensions["A"].width = 28
+    sheet.column_dimensions["B"].width = 22
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,239 @@
+"""Attendance: one mark per child and lesson with its history, absence notices, check-outs,
+final projects, and the bookkeeping of what families were already told."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.courses.models import Cohort, Lesson
+from lms.database import UTCDateTime, utcnow
+from lms.extensions import db
+from lms.families.models import AuthorisedPickup, Child
+
+
+class AttendanceStatus(enum.StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    ABSENT = "absent"
+    EXCUSED = "excused"
+
+
+ATTENDANCE_STATUS_LABELS = {
+    AttendanceStatus.PRESENT: _l("Present"),
+    AttendanceStatus.LATE: _l("Late"),
+    AttendanceStatus.ABSENT: _l("Absent"),
+    AttendanceStatus.EXCUSED: _l("Excused"),
+}
+
+# Present and late count as attended; excused lessons are left out of the rate.
+ATTENDED_STATUSES = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+
+
+class ChangeSource(enum.StrEnum):
+    """Where a change of mark came from."""
+
+    ROLL_CALL = "roll_call"
+    ABSENCE_NOTICE = "absence_notice"
+    CORRECTION = "correction"
+
+
+CHANGE_SOURCE_LABELS = {
+    ChangeSource.ROLL_CALL: _l("Roll call"),
+    ChangeSource.ABSENCE_NOTICE: _l("Absence reported by a parent"),
+    ChangeSource.CORRECTION: _l("Coordinator's correction"),
+}
+
+
+class CollectorKind(enum.StrEnum):
+    """Who took a child home: a guardian, an authorised person, or nobody (left alone)."""
+
+    GUARDIAN = "guardian"
+    PICKUP = "pickup"
+    ALONE = "alone"
+
+
+def _sql_list(values) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+class AttendanceMark(db.Model):
+    """A child's mark for one lesson (invariant 5: one per child and lesson)."""
+
+    __tablename__ = "attendance_marks"
+    __table_args__ = (
+        UniqueConstraint("lesson_id", "child_id", name="uq_attendance_marks_lesson_id_child_id"),
+        CheckConstraint(f"status IN ({_sql_list(AttendanceStatus)})", name="status_known"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="RESTRICT"))
+    child_id: Mapped[int] = mapped_column(
+        ForeignKey("children.id", ondelete="RESTRICT"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(10))
+    # Grows by one with each change: a roster form sends back the version it showed, so a
+    # save can tell the marks someone else changed in the meantime.
+    version: Mapped[int] = mapped_column(default=1)
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when the parents were told the child was absent: never twice for one lesson.
+    absence_email_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    lesson: Mapped[Lesson] = relationship()
+    child: Mapped[Child] = relationship()
+    marked_by: Mapped[User | None] = relationship()
+    changes: Mapped[list[AttendanceChange]] = relationship(
+        back_populates="mark", order_by="AttendanceChange.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<AttendanceMark lesson={self.lesson_id} child={self.child_id} {self.status}>"
+
+    @property
+    def attended(self) -> bool:
+        return self.status in ATTENDED_STATUSES
+
+
+class AttendanceChange(db.Model):
+    """One change of a mark: who, when, the status before (None: first mark) and after."""
+
+    __tablename__ = "attendance_changes"
+    __table_args__ = (
+        CheckConstraint(
+            f"before IS NULL OR before IN ({_sql_list(AttendanceStatus)})", name="before_known"
+        ),
+        CheckConstraint(f"after IN ({_sql_list(AttendanceStatus)})", name="after_known"),
+        CheckConstraint(f"source IN ({_sql_list(ChangeSource)})", name="source_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mark_id: Mapped[int] = mapped_column(
+        ForeignKey("attendance_marks.id", ondelete="RESTRICT"), index=True
+    )
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    before: Mapped[str | None] = mapped_column(String(10))
+    after: Mapped[str] = mapped_column(String(10))
+    # The mark's version this change produced.
+    version: Mapped[int]
+    source: Mapped[str] = mapped_column(String(20))
+    # A coordinator's correction says why.
+    reason: Mapped[str | None] = mapped_column(String(300))
+
+    mark: Mapped[AttendanceMark] = relationship(back_populates="changes")
+    changed_by: Mapped[User | None] = relationship()
+
+
+class AbsenceNotice(db.Model):
+    """A parent said in advance that the child will miss a lesson."""
+
+    __tablename__ = "absence_notices"
+    __table_args__ = (
+        UniqueConstraint("lesson_id", "child_id", name="uq_absence_notices_lesson_id_child_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="RESTRICT"))
+    child_id: Mapped[int] = mapped_column(
+        ForeignKey("children.id", ondelete="RESTRICT"), index=True
+    )
+    reason: Mapped[str | None] = mapped_column(String(300))
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    lesson: Mapped[Lesson] = relationship()
+    child: Mapped[Child] = relationship()
+    reported_by: Mapped[User | None] = relationship()
+
+
+class Checkout(db.Model):
+    """Who took a child home after a lesson, and when."""
+
+    __tablename__ = "checkouts"
+    __table_args__ = (
+        UniqueConstraint("lesson_id", "child_id", name="uq_checkouts_lesson_id_child_id"),
+        CheckConstraint(f"collector_kind IN ({_sql_list(CollectorKind)})", name="kind_known"),
+        # The person's row may be deleted later (SET NULL); the name stays as it was.
+        CheckConstraint(
+            "(collector_kind = 'alone' AND guardian_id IS NULL AND pickup_id IS NULL "
+            "AND collector_name IS NULL) "
+            "OR (collector_kind = 'guardian' AND pickup_id IS NULL) "
+            "OR (collector_kind = 'pickup' AND guardian_id IS NULL)",
+            name="collector_consistent",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="RESTRICT"))
+    child_id: Mapped[int] = mapped_column(
+        ForeignKey("children.id", ondelete="RESTRICT"), index=True
+    )
+    collector_kind: Mapped[str] = mapped_column(String(10))
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    pickup_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authorised_pickups.id", ondelete="SET NULL")
+    )
+    # The collector's name as it was on the list (None when the child left alone).
+    collector_name: Mapped[str | None] = mapped_column(String(120))
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    lesson: Mapped[Lesson] = relationship()
+    child: Mapped[Child] = relationship()
+    guardian: Mapped[User | None] = relationship(foreign_keys=[guardian_id])
+    pickup: Mapped[AuthorisedPickup | None] = relationship()
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+
+
+class FinalProjectMark(db.Model):
+    """An instructor's word that a child completed (or not) the cohort's final project."""
+
+    __tablename__ = "final_project_marks"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "child_id", name="uq_final_project_marks_cohort_id_child_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="RESTRICT"))
+    child_id: Mapped[int] = mapped_column(
+        ForeignKey("children.id", ondelete="RESTRICT"), index=True
+    )
+    completed: Mapped[bool] = mapped_column(default=False)
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    cohort: Mapped[Cohort] = relationship()
+    child: Mapped[Child] = relationship()
+    marked_by: Mapped[User | None] = relationship()
+
+
+class ThresholdNotice(db.Model):
+    """Families and coordinators were told that an enrolment can no longer reach the
+    certificate threshold (told once per enrolment)."""
+
+    __tablename__ = "attendance_threshold_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrolments.id", ondelete="CASCADE"), unique=True
+    )
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AbsenceEmailOptOut(db.Model):
+    """A parent who asked not to be e-mailed when a child is marked absent."""
+
+    __tablename__ = "absence_email_opt_outs"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,84 @@
+"""Who may read and take attendance, and when (the marking window)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+
+from lms.accounts.models import User
+from lms.courses.models import Cohort, Lesson
+from lms.courses.permissions import teaches
+from lms.families.models import Child
+from lms.families.permissions import can_manage_child, is_guardian
+
+# Instructors may take the roll from half an hour before a lesson starts...
+MARKING_OPENS_BEFORE = timedelta(minutes=30)
+# ...until a week after it ends; after that only a coordinator can change the marks.
+INSTRUCTOR_CAN_MARK_FOR = timedelta(days=7)
+
+
+def _active_staff(user: User | None) -> bool:
+    return bool(user is not None and user.is_authenticated and user.active and user.is_staff)
+
+
+def can_view_cohort_attendance(user: User | None, cohort: Cohort) -> bool:
+    """A cohort's rosters, grid and exports: its instructors and the coordinators."""
+    if not _active_staff(user):
+        return False
+    return user.is_coordinator or teaches(user, cohort)
+
+
+def can_view_roster(user: User | None, lesson: Lesson) -> bool:
+    """A lesson's roster: the cohort's instructors and the coordinators."""
+    return can_view_cohort_attendance(user, lesson.cohort)
+
+
+def marking_opens_at(lesson: Lesson) -> datetime:
+    """The earliest instant at which anyone may mark this lesson."""
+    return lesson.starts_at - MARKING_OPENS_BEFORE
+
+
+def instructor_marking_closes_at(lesson: Lesson) -> datetime:
+    """After this instant only a coordinator may change the lesson's marks."""
+    return lesson.ends_at + INSTRUCTOR_CAN_MARK_FOR
+
+
+def marking_refusal(user: User | None, lesson: Lesson, *, now: datetime):
+    """Why ``user`` may not mark (or check out) ``lesson`` at ``now``; None if they may."""
+    if not can_view_roster(user, lesson):
+        return _l("Only the cohort's instructors and the coordinators can take attendance.")
+    if lesson.is_cancelled:
+        return _l("This lesson is cancelled: there is no attendance to take.")
+    if now < marking_opens_at(lesson):
+        return _l("Attendance can be taken from 30 minutes before the lesson starts.")
+    if not user.is_coordinator and now > instructor_marking_closes_at(lesson):
+        return _l(
+            "Attendance for this lesson can no longer be changed by instructors (more than "
+            "7 days have passed). Ask a coordinator."
+        )
+    return None
+
+
+def can_mark(user: User | None, lesson: Lesson, *, now: datetime) -> bool:
+    """True if ``user`` may mark the lesson's roster (and check children out) at ``now``."""
+    return marking_refusal(user, lesson, now=now) is None
+
+
+def is_correction(lesson: Lesson, *, now: datetime) -> bool:
+    """A change made after the instructors' window closed is a coordinator's correction."""
+    return now > instructor_marking_closes_at(lesson)
+
+
+def can_view_child_attendance(user: User | None, child: Child) -> bool:
+    """A child's attendance across cohorts: the child's guardians and the coordinators."""
+    if user is None or not user.is_authenticated or not user.active or child.is_erased:
+        return False
+    if user.is_coordinator:
+        return True
+    return user.is_parent and is_guardian(user, child)
+
+
+def can_report_absence(user: User | None, child: Child) -> bool:
+    """Reporting an absence in advance: the child's guardians."""
+    return bool(user is not None and can_manage_child(user, child))

@@ -1,0 +1,105 @@
+"""What attendance adds to the families domain: its part of a family's data export, and what
+happens to attendance records when a child or an account is erased."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from lms.accounts.models import User
+from lms.attendance import services
+from lms.attendance.models import AbsenceNotice, AttendanceMark, Checkout
+from lms.courses.models import Cohort, Lesson
+from lms.extensions import db
+from lms.families import hooks
+from lms.families.models import Child
+
+
+def _iso(value) -> str | None:
+    return value.isoformat(timespec="seconds") if value is not None else None
+
+
+@hooks.export_sections.register
+def attendance_export(user: User, children: Sequence[Child]) -> hooks.ExportSection | None:
+    """Each child's marks, absence notices and check-outs."""
+    ids = [child.id for child in children]
+    if not ids:
+        return None
+    lesson_options = joinedload(AttendanceMark.lesson).joinedload(Lesson.cohort)
+    marks = db.session.scalars(
+        select(AttendanceMark)
+        .where(AttendanceMark.child_id.in_(ids))
+        .options(lesson_options.joinedload(Cohort.course))
+        .order_by(AttendanceMark.child_id, AttendanceMark.id)
+    )
+    notices = db.session.scalars(
+        select(AbsenceNotice)
+        .where(AbsenceNotice.child_id.in_(ids))
+        .options(
+            joinedload(AbsenceNotice.lesson).joinedload(Lesson.cohort).joinedload(Cohort.course)
+        )
+        .order_by(AbsenceNotice.child_id, AbsenceNotice.id)
+    )
+    checkouts = db.session.scalars(
+        select(Checkout)
+        .where(Checkout.child_id.in_(ids))
+        .options(joinedload(Checkout.lesson).joinedload(Lesson.cohort).joinedload(Cohort.course))
+        .order_by(Checkout.child_id, Checkout.id)
+    )
+    names = {child.id: child.first_name for child in children}
+
+    def line(child_id, kind, lesson, value, at) -> dict:
+        return {
+            "child": names[child_id],
+            "record": kind,
+            "course": lesson.cohort.course.title_fr,
+            "lesson": _iso(lesson.starts_at),
+            "value": value,
+            "at": _iso(at),
+        }
+
+    data = [line(m.child_id, "mark", m.lesson, m.status, m.marked_at) for m in marks]
+    data += [line(n.child_id, "absence_notice", n.lesson, n.reason, n.reported_at) for n in notices]
+    data += [
+        line(c.child_id, "checkout", c.lesson, c.collector_name or c.collector_kind, c.collected_at)
+        for c in checkouts
+    ]
+    if not data:
+        return None
+    return hooks.ExportSection(
+        key="attendance",
+        title=_l("Attendance"),
+        data=data,
+        labels={
+            "child": _l("Child"),
+            "record": _l("Record"),
+            "course": _l("Course"),
+            "lesson": _l("Lesson"),
+            "value": _l("Mark, reason or who collected the child"),
+            "at": _l("Recorded on"),
+        },
+    )
+
+
+def _describe_child_erasure(child: Child) -> list:
+    """Say what happens to the child's attendance, if there is any."""
+    if not services.has_attendance_records(child):
+        return []
+    return [
+        _l(
+            "Attendance marks stay, without the child's name, for the cohort's figures; "
+            "absence reasons and the names of the people who collected the child are deleted."
+        )
+    ]
+
+
+hooks.child_erasures.register(
+    hooks.Erasure(describe=_describe_child_erasure, erase=services.erase_child_details)
+)
+
+hooks.account_erasures.register(
+    hooks.Erasure(describe=lambda user: [], erase=services.forget_user_settings)
+)

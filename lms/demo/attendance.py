@@ -1,0 +1,138 @@
+"""Demo attendance: the roll calls of the lessons already held, a few late and absent children,
+a check-out, and an absence reported in advance by a parent.
+
+Enrolments belong to the enrolment domain, whose demo data is not on this branch yet: if there
+are none, a few are made here, directly (marked "DEMO-ENROLMENTS" below) so that the roster has
+children. The lead removes that part once lms/demo/enrolment.py exists.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from lms.accounts.models import User
+from lms.attendance import services
+from lms.attendance.services import MarkEntry
+from lms.courses.models import Cohort, CohortStatus, Lesson, LessonStatus
+from lms.database import utcnow
+from lms.enrolment.models import Enrolment, EnrolmentStatus
+from lms.extensions import db
+from lms.families.models import Child
+
+# A believable register: mostly present, someone late now and then, a rare absence.
+PATTERN = ["present"] * 8 + ["late", "present", "absent", "present"]
+
+
+def _demo_enrolments(now) -> int:
+    """DEMO-ENROLMENTS: enrol children of the right age in the cohorts under way (only when the
+    database has no enrolment at all)."""
+    if db.session.scalar(select(func.count()).select_from(Enrolment)):
+        return 0
+    cohorts = db.session.scalars(
+        select(Cohort)
+        .where(Cohort.status.in_([CohortStatus.OPEN, CohortStatus.CLOSED]))
+        .order_by(Cohort.start_date, Cohort.id)
+    ).all()
+    children = db.session.scalars(
+        select(Child).where(Child.erased_at.is_(None)).order_by(Child.id)
+    ).all()
+    made = 0
+    for cohort in cohorts:
+        for child in children:
+            if (
+                cohort.seats_left
+                and child.date_of_birth
+                and cohort.accepts_age(child.date_of_birth)
+            ):
+                first = min(lesson.starts_at for lesson in cohort.lessons)
+                at = min(first, now) - timedelta(days=7)
+                db.session.add(
+                    Enrolment(
+                        child_id=child.id,
+                        cohort_id=cohort.id,
+                        status=EnrolmentStatus.ENROLLED,
+                        created_at=at,
+                        enrolled_at=at,
+                        fee_centimes=cohort.course.price_centimes,
+                    )
+                )
+                cohort.seats_taken += 1
+                made += 1
+    db.session.flush()
+    return made
+
+
+def seed(people: dict[str, User]) -> dict:
+    """Roll calls for the lessons held so far, a check-out and an absence notice."""
+    now = utcnow()
+    enrolments = _demo_enrolments(now)
+    lessons = db.session.scalars(
+        select(Lesson)
+        .join(Cohort)
+        .where(
+            Lesson.status == LessonStatus.SCHEDULED,
+            Lesson.ends_at < now,
+            Cohort.status != CohortStatus.DRAFT,
+        )
+        .order_by(Lesson.starts_at, Lesson.id)
+    ).all()
+    marks = 0
+    last_held = {}
+    for lesson in lessons:
+        lead = lesson.cohort.lead
+        roster = services.lesson_roster(lesson)
+        if lead is None or not roster.rows:
+            continue
+        entries = {
+            row.child.id: MarkEntry(PATTERN[(row.child.id * 7 + lesson.number) % len(PATTERN)])
+            for row in roster.rows
+        }
+        # Marked the day after the lesson (within the instructors' week): no same-day e-mails.
+        result = services.save_roll_call(
+            lesson, actor=lead, entries=entries, now=lesson.ends_at + timedelta(days=1)
+        )
+        marks += result.written
+        last_held[lesson.cohort_id] = lesson
+    checkouts = 0
+    for lesson in last_held.values():
+        for row in services.lesson_roster(lesson).rows:
+            if row.attended and row.collectors:
+                services.check_out(
+                    lesson,
+                    row.child,
+                    actor=lesson.cohort.lead,
+                    collector=row.collectors[-1].key,
+                    at=lesson.ends_at + timedelta(minutes=5),
+                    now=lesson.ends_at + timedelta(days=1),
+                )
+                checkouts += 1
+                break
+    notices = 0
+    karim = people.get("karim.alaoui@example.ma")
+    if karim is not None:
+        upcoming = db.session.execute(
+            select(Lesson, Enrolment.child_id)
+            .join(Enrolment, Enrolment.cohort_id == Lesson.cohort_id)
+            .join(Child, Child.id == Enrolment.child_id)
+            .where(
+                Enrolment.status == EnrolmentStatus.ENROLLED,
+                Lesson.status == LessonStatus.SCHEDULED,
+                Lesson.starts_at > now,
+                Child.guardianships.any(user_id=karim.id),
+            )
+            .order_by(Lesson.starts_at)
+            .limit(1)
+        ).first()
+        if upcoming is not None:
+            lesson, child_id = upcoming
+            services.report_absence(
+                lesson,
+                db.session.get(Child, child_id),
+                actor=karim,
+                reason="Rendez-vous chez le pédiatre",
+            )
+            notices = 1
+    db.session.flush()
+    return {"enrolments": enrolments, "marks": marks, "checkouts": checkouts, "notices": notices}
