@@ -13,6 +13,7 @@ from lms.accounts import init_login
 from lms.accounts import views as accounts
 from lms.attendance import views as attendance
 from lms.audit import views as audit
+from lms.certificates import views as certificates
 from lms.courses import views as courses
 from lms.dashboard import views as dashboard
 from lms.database import configure_sqlite
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(courses.bp)
     app.register_blueprint(families.bp)
+    app.register_blueprint(certificates.bp)
     app.register_blueprint(attendance.bp)
 
     logs.init_logging(app)

@@ -96,3 +96,6 @@ INSTRUCTOR_ACCESS_DAYS_AFTER_COHORT = 30
 RETENTION_MONTHS_AFTER_LAST_COHORT = 12
 INACTIVE_ACCOUNT_MONTHS = 36
 ACCOUNT_CLOSURE_NOTICE_DAYS = 30
+
+# Certificates: public verification is throttled per address against enumeration.
+VERIFY_LIMIT_PER_IP = "30 per minute; 300 per hour"

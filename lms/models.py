@@ -11,6 +11,7 @@ from lms.attendance.models import (
     ThresholdNotice,
 )
 from lms.audit.models import AuditEntry
+from lms.certificates.models import Certificate
 from lms.courses.models import Closure, Cohort, CohortInstructor, Course, Lesson, Room
 from lms.enrolment.models import Enrolment, Payment, PrerequisiteWaiver
 from lms.families.models import (
@@ -33,6 +34,7 @@ __all__ = [
     "AttendanceMark",
     "AuditEntry",
     "AuthorisedPickup",
+    "Certificate",
     "Checkout",
     "Child",
     "Closure",

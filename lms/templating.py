@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import Flask, request
+from flask_babel import format_date, format_datetime
 
 from lms.accounts.models import ROLE_LABELS
 from lms.notifications.models import OUTBOX_STATUS_LABELS
 from lms.phones import format_phone
 
 
+def readable_iso(value: str | None) -> str:
+    """A date or instant written as ISO 8601 (JSON data), in the reader's words."""
+    if not value:
+        return "—"
+    if "T" not in value:
+        return format_date(date.fromisoformat(value), "long")
+    return format_datetime(datetime.fromisoformat(value), "medium")
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.filters["merge"] = lambda first, second: {**first, **second}
+    app.jinja_env.filters["isodate"] = readable_iso
     app.jinja_env.globals["current_path"] = lambda: request.full_path.rstrip("?")
     app.jinja_env.globals["role_names"] = ROLE_LABELS
     app.jinja_env.globals["outbox_status_names"] = OUTBOX_STATUS_LABELS

@@ -26,6 +26,8 @@ PUBLIC = {
     "courses.cohort_calendar",
     "courses.private_calendar",
     "families.invitation",  # shows who invites; accepting needs a login
+    "certificates.verify",
+    "certificates.verify_code",
 }
 # Public endpoints of later domains register themselves here by prefix or name.
 PUBLIC_PREFIXES: tuple[str, ...] = ()

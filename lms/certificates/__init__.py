@@ -1,1 +1,3 @@
-"""Certificates: codes and the PDF document. Models, issuing and verification come later."""
+"""Certificates: eligibility, issue and revoke, PDF rendering, public verification."""
+
+from lms.certificates import wiring  # noqa: F401 - fills the families hooks

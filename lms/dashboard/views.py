@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from lms.accounts.models import Role
 from lms.attendance.services import lesson_progress, lessons_to_catch_up
+from lms.certificates.services import certificates_of_children
 from lms.courses.services import lessons_between, upcoming_lessons_for_instructor
 from lms.database import utcnow
 from lms.families.models import local_today
@@ -41,8 +42,12 @@ def home():
 @bp.get("/parent")
 @role_required(Role.PARENT)
 def parent_home():
+    children = children_of(current_user)
     return render_template(
-        "dashboard/parent_home.html", children=children_of(current_user), today=local_today()
+        "dashboard/parent_home.html",
+        children=children,
+        today=local_today(),
+        certificates=certificates_of_children([child.id for child in children]),
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 
 from flask import (
     Blueprint,
@@ -16,7 +15,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
@@ -54,16 +52,6 @@ from lms.security import role_required
 bp = Blueprint("families", __name__)
 bp.add_app_template_global(services.child_alerts, "child_alerts")
 bp.add_app_template_global(CONSENT_KIND_LABELS, "consent_kind_names")
-
-
-@bp.app_template_filter("isodate")
-def readable_iso(value: str | None) -> str:
-    """A date or instant written as ISO 8601 (the export's plain data), in the reader's words."""
-    if not value:
-        return "—"
-    if "T" not in value:
-        return format_date(date.fromisoformat(value), "long")
-    return format_datetime(datetime.fromisoformat(value), "medium")
 
 
 @bp.after_request

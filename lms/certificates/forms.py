@@ -1,0 +1,61 @@
+"""Certificate forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+REASON_HINT = _l("Kept in the audit log.")
+
+
+class IssueAllForm(FlaskForm):
+    english = BooleanField(_l("Add an English column"))
+
+
+class IssueForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason to issue although the child is not eligible"),
+        validators=[Optional(), Length(max=500, message=_l("At most %(max)d characters."))],
+        description=REASON_HINT,
+        render_kw={"maxlength": 500, "rows": 2},
+    )
+    english = BooleanField(_l("Add an English column"))
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why is this certificate revoked?"),
+        validators=[
+            InputRequired(_l("Say why the certificate is revoked.")),
+            Length(max=500, message=_l("At most %(max)d characters.")),
+        ],
+        description=REASON_HINT,
+        render_kw={"maxlength": 500, "rows": 2},
+    )
+
+
+class ReissueForm(FlaskForm):
+    english = BooleanField(_l("Add an English column"))
+
+
+class VerifyForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    code = StringField(
+        _l("Certificate code"),
+        validators=[
+            InputRequired(_l("Type the code printed on the certificate.")),
+            Length(max=40, message=_l("At most %(max)d characters.")),
+        ],
+        description=_l("For example AL-7K3M-9QX2-HF4T, under the QR code."),
+        render_kw={
+            "maxlength": 40,
+            "autocomplete": "off",
+            "autocapitalize": "characters",
+            "spellcheck": "false",
+            "dir": "ltr",
+        },
+    )

@@ -1,0 +1,21 @@
+"""Who may download or manage certificates."""
+
+from __future__ import annotations
+
+from lms.accounts.models import User
+from lms.certificates.models import Certificate
+from lms.families.permissions import is_guardian
+
+
+def can_download_certificate(user: User, certificate: Certificate) -> bool:
+    """The child's guardians and coordinators; nobody once the holder's data is erased."""
+    if not user.is_authenticated or certificate.holder_erased_at is not None:
+        return False
+    if user.is_coordinator:
+        return True
+    return user.is_parent and is_guardian(user, certificate.child)
+
+
+def can_manage_certificates(user: User) -> bool:
+    """Coordinators issue, revoke and reissue."""
+    return user.is_authenticated and user.is_coordinator

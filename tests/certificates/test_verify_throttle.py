@@ -1,0 +1,26 @@
+"""Public verification is throttled per address (against enumeration)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lms.extensions import limiter
+
+
+@pytest.fixture
+def config_overrides():
+    return {"RATELIMIT_ENABLED": True, "VERIFY_LIMIT_PER_IP": "5 per minute"}
+
+
+def test_verification_is_throttled_per_address(app, client):
+    with app.app_context():
+        limiter.reset()
+    statuses = [
+        client.get(
+            "/verify/AL-0000-0000-0000", environ_base={"REMOTE_ADDR": "10.1.1.1"}
+        ).status_code
+        for _ in range(6)
+    ]
+    assert statuses == [404] * 5 + [429]
+    other = client.get("/verify/AL-0000-0000-0000", environ_base={"REMOTE_ADDR": "10.1.1.2"})
+    assert other.status_code == 404
