@@ -15,6 +15,7 @@ from lms.audit import views as audit
 from lms.courses import views as courses
 from lms.dashboard import views as dashboard
 from lms.database import configure_sqlite
+from lms.enrolment import views as enrolment
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
 from lms.families import views as families
 from lms.notifications import views as notifications
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(courses.bp)
     app.register_blueprint(families.bp)
+    app.register_blueprint(enrolment.bp)
 
     logs.init_logging(app)
     security.init_security(app)

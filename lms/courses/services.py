@@ -659,6 +659,9 @@ def update_cohort(
     if pattern_changed:
         _check_dates(start_date, end_date, allow_past=False)
         _check_lesson_time(start_time, duration_minutes, "start_time")
+    old_capacity = cohort.capacity
+    if capacity != old_capacity:
+        lock_seats(cohort)
     _check_capacity(capacity, room, seats_taken=cohort.seats_taken)
     _check_language(language)
     assistants = _check_team(lead, assistants)
@@ -699,7 +702,24 @@ def update_cohort(
             for number, slot in enumerate(slots, start=1)
         ]
     db.session.flush()
+    if capacity != old_capacity:
+        for changed in hooks.capacity_changed:
+            changed(cohort, old_capacity, capacity, actor)
     return cohort
+
+
+def lock_seats(cohort: Cohort) -> Cohort:
+    """Lock the cohort's row until the transaction ends and read its seat counts afresh.
+
+    Seats are taken and freed by the enrolment domain under this lock; on SQLite every write
+    transaction is already serialised (BEGIN IMMEDIATE) and FOR UPDATE is left out.
+    """
+    return db.session.scalars(
+        select(Cohort)
+        .where(Cohort.id == cohort.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 COHORT_TRANSITIONS = {
@@ -733,6 +753,8 @@ def set_cohort_status(cohort: Cohort, status: str, *, actor: User) -> Cohort:
                 lesson.status = LessonStatus.CANCELLED
                 lesson.revision += 1
         _tell_families(cohort, "cohort_cancelled")
+        for cancelled in hooks.cohort_cancelled:
+            cancelled(cohort, actor)
     cohort.status = status
     db.session.flush()
     return cohort

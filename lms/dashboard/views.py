@@ -7,6 +7,8 @@ from flask_login import current_user, login_required
 
 from lms.accounts.models import Role
 from lms.courses.services import upcoming_lessons_for_instructor
+from lms.enrolment import services as enrolment
+from lms.extensions import db
 from lms.families.models import local_today
 from lms.families.services import children_of
 from lms.security import role_required
@@ -39,8 +41,14 @@ def home():
 @bp.get("/parent")
 @role_required(Role.PARENT)
 def parent_home():
+    children = children_of(current_user)
+    overview = enrolment.family_overview(current_user, children)
+    # Lapsed seat offers move on before the page shows them.
+    if enrolment.expire_offers(overview.cohorts):
+        db.session.commit()
+        overview = enrolment.family_overview(current_user, children)
     return render_template(
-        "dashboard/parent_home.html", children=children_of(current_user), today=local_today()
+        "dashboard/parent_home.html", children=children, today=local_today(), overview=overview
     )
 
 

@@ -93,3 +93,19 @@ class Erasure:
 
 child_erasures: Hook[Erasure] = Hook("child_erasures")  # called with the Child
 account_erasures: Hook[Erasure] = Hook("account_erasures")  # called with the User
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+
+
+@dataclass(frozen=True)
+class PageSection:
+    """A part of a page that a higher domain renders: ``template`` with ``context``."""
+
+    template: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
+# (child, viewer) -> a section of the child's page (enrolment: the child's groups), or None.
+child_page_sections: Hook[Callable[[Child, User], PageSection | None]] = Hook("child_page_sections")
