@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
-from lms.demo import accounts, courses, families
+from lms.demo import accounts, courses, enrolment, families
 from lms.extensions import db
 
 DEMO_PASSWORD = accounts.DEMO_PASSWORD
@@ -21,7 +21,13 @@ def seed_demo(*, if_empty: bool = False) -> dict | None:
     people = accounts.seed()
     children = families.seed(people)
     catalogue = courses.seed(people)
-    return {"people": people, "children": children, "catalogue": catalogue}
+    enrolments = enrolment.seed(people)
+    return {
+        "people": people,
+        "children": children,
+        "catalogue": catalogue,
+        "enrolments": enrolments,
+    }
 
 
 def demo_logins() -> list[tuple[str, str]]:
