@@ -1375,7 +1375,10 @@ def family_overview(user: User, children: Sequence[Child]) -> FamilyOverview:
         children=[ChildEnrolments(child, by_child.get(child.id, [])) for child in children],
         positions=waiting_positions(enrolments),
         payments=payments,
-        due_centimes=sum(e.amount_due_centimes for e in enrolments),
+        # A seat offered is owed once accepted.
+        due_centimes=sum(
+            e.amount_due_centimes for e in enrolments if e.status != EnrolmentStatus.OFFERED
+        ),
         paid_centimes=sum(e.paid_centimes for e in enrolments),
     )
 

@@ -172,7 +172,7 @@ class TestFamilyActions:
         db.session.commit()
         login_as(user)
         child_page = text(client.get(f"/children/{yasmine.id}"))
-        assert "Workshops" in child_page
+        assert "Enrolments" in child_page
         assert f"/enrolments/{enrolment.id}/withdraw" in child_page
         response = client.post(
             f"/enrolments/{enrolment.id}/withdraw", data={"next": f"/children/{yasmine.id}"}
