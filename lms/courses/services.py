@@ -13,6 +13,7 @@ from flask_babel import format_date, format_time
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import Role, User
 from lms.courses import hooks
@@ -714,12 +715,14 @@ def lock_seats(cohort: Cohort) -> Cohort:
     Seats are taken and freed by the enrolment domain under this lock; on SQLite every write
     transaction is already serialised (BEGIN IMMEDIATE) and FOR UPDATE is left out.
     """
-    return db.session.scalars(
-        select(Cohort)
+    counts = db.session.execute(
+        select(Cohort.status, Cohort.capacity, Cohort.seats_taken, Cohort.waitlist_count)
         .where(Cohort.id == cohort.id)
         .with_for_update()
-        .execution_options(populate_existing=True)
     ).one()
+    for name, value in counts._mapping.items():
+        set_committed_value(cohort, name, value)
+    return cohort
 
 
 COHORT_TRANSITIONS = {

@@ -37,7 +37,7 @@ reason; payments are recorded against an enrolment and each has a numbered recei
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -236,6 +236,19 @@ def _first_waiting(cohort: Cohort) -> Enrolment | None:
 # Eligibility
 
 
+def children_for_enrolment(user: User) -> list[Child]:
+    """The children a parent may enrol, oldest first, with their guardians loaded."""
+    return list(
+        db.session.scalars(
+            select(Child)
+            .join(Guardianship, Guardianship.child_id == Child.id)
+            .where(Guardianship.user_id == user.id, Child.erased_at.is_(None))
+            .options(selectinload(Child.guardianships).joinedload(Guardianship.user))
+            .order_by(Child.date_of_birth, Child.id)
+        )
+    )
+
+
 def _check_open_to_families(cohort: Cohort, now: datetime) -> None:
     if cohort.status != CohortStatus.OPEN:
         raise DomainError(_l("This group is not open for enrolment."), field="children")
@@ -352,15 +365,19 @@ def overlapping_lesson(
 ) -> Lesson | None:
     """A lesson of the child's other active groups at the same time as one of ``cohort``'s
     lessons still to come (scheduled lessons of groups that are not cancelled)."""
+    other_groups = [
+        cohort_id
+        for cohort_id in db.session.scalars(
+            select(Enrolment.cohort_id).where(
+                Enrolment.child_id == child.id, Enrolment.status.in_(ACTIVE_STATUSES)
+            )
+        )
+        if cohort_id not in (cohort.id, ignore_cohort_id)
+    ]
+    if not other_groups:
+        return None
     mine = aliased(Lesson)
     theirs = aliased(Lesson)
-    other_groups = select(Enrolment.cohort_id).where(
-        Enrolment.child_id == child.id,
-        Enrolment.status.in_(ACTIVE_STATUSES),
-        Enrolment.cohort_id != cohort.id,
-    )
-    if ignore_cohort_id is not None:
-        other_groups = other_groups.where(Enrolment.cohort_id != ignore_cohort_id)
     return db.session.scalars(
         select(theirs)
         .join(mine, and_(mine.starts_at < theirs.ends_at, theirs.starts_at < mine.ends_at))
@@ -663,21 +680,45 @@ def _upcoming_lessons(cohort: Cohort, now: datetime) -> list[Lesson]:
     )
 
 
+# Calendar files already built, by (group, language, what they show): on registration day a
+# worker builds each group's file once instead of once per family (the time zone's rules are
+# the costly part).
+_calendars: OrderedDict[tuple, bytes] = OrderedDict()
+_CALENDARS_KEPT = 64
+
+
 def _calendar_for(cohort: Cohort):
     """A function giving each guardian the group's calendar file in their language."""
     lessons = db.session.scalars(
         select(Lesson)
         .where(Lesson.cohort_id == cohort.id)
-        .options(joinedload(Lesson.room_override))
+        .options(joinedload(Lesson.room_override), joinedload(Lesson.cohort))
         .order_by(Lesson.starts_at, Lesson.id)
     ).all()
+    room = cohort.room
+    shown = tuple(
+        (
+            lesson.id,
+            lesson.revision,
+            lesson.status,
+            lesson.starts_at,
+            lesson.ends_at,
+            lesson.updated_at,
+            lesson.note,
+            lesson.room.id,
+        )
+        for lesson in lessons
+    )
 
     def attachments(user: User) -> tuple[Attachment, ...]:
-        body = build_calendar(
-            lessons,
-            name=f"Active Labs — {cohort.course.title(user.locale)}",
-            language=user.locale,
-        )
+        name = f"Active Labs — {cohort.course.title(user.locale)}"
+        key = (cohort.id, user.locale, name, cohort.course.track, room.name, room.site, shown)
+        body = _calendars.get(key)
+        if body is None:
+            body = build_calendar(lessons, name=name, language=user.locale)
+            _calendars[key] = body
+            while len(_calendars) > _CALENDARS_KEPT:
+                _calendars.popitem(last=False)
         return (Attachment(f"active-labs-group-{cohort.id}.ics", "text/calendar", body),)
 
     return attachments
@@ -702,9 +743,12 @@ def _join(
     actor: User,
     now: datetime,
     override_reason: str | None = None,
+    family_ids: Sequence[int] | None = None,
 ) -> Enrolment:
     """Insert the enrolment (the cohort is locked): a seat if one is free and nobody waits,
     else the end of the waiting list."""
+    # The cohort's counters were read under the lock: a child who waits is last in line.
+    position = None if cohort.waitlist_count is None else cohort.waitlist_count + 1
     seated = _take_seat(cohort)
     enrolment = Enrolment(
         child=child,
@@ -721,9 +765,9 @@ def _join(
         _count(cohort, waiting=1)
     db.session.flush()
     if seated:
-        recompute_sibling_discounts(child, term_of(cohort.start_date))
+        recompute_sibling_discounts(child, term_of(cohort.start_date), family_ids=family_ids)
     else:
-        enrolment.discount_centimes = _expected_discount(enrolment)
+        enrolment.discount_centimes = _expected_discount(enrolment, family_ids)
         db.session.flush()
     record(
         "enrolment.enrolled" if seated else "enrolment.waitlisted",
@@ -740,7 +784,7 @@ def _join(
             "enrolment_waitlisted",
             enrolment=enrolment,
             cohort=cohort,
-            position=waiting_position(enrolment),
+            position=position,
         )
     return enrolment
 
@@ -753,12 +797,12 @@ def enrol(child: Child, cohort: Cohort, *, actor: User, now: datetime | None = N
     _require_guardian(actor, child)
     _check_open_to_families(cohort, now)
     check_rules(child, cohort, now=now)
-    _lock_family(child)
+    family_ids = _lock_family(child)
     lock_seats(cohort)
     # Under the lock: the group may have closed, or the same form been sent twice.
     _check_open_to_families(cohort, now)
     _check_not_already(child, cohort)
-    return _join(child, cohort, actor=actor, now=now)
+    return _join(child, cohort, actor=actor, now=now, family_ids=family_ids)
 
 
 def enrol_children(
@@ -1119,10 +1163,12 @@ def _discount_for(enrolment: Enrolment, first_child_id: int | None) -> int:
     return max(0, min(wanted, enrolment.fee_centimes - enrolment.waiver_centimes))
 
 
-def recompute_sibling_discounts(child: Child, term: Term) -> list[Enrolment]:
+def recompute_sibling_discounts(
+    child: Child, term: Term, *, family_ids: Sequence[int] | None = None
+) -> list[Enrolment]:
     """Give the sibling discount to the family's enrolled places of ``term``, except those of
     the child who enrolled first. Returns the enrolments whose discount changed."""
-    enrolled = _enrolled_in_term(family_child_ids(child), term)
+    enrolled = _enrolled_in_term(family_ids or family_child_ids(child), term)
     first_child_id = enrolled[0].child_id if enrolled else None
     changed = []
     for enrolment in enrolled:
@@ -1134,10 +1180,10 @@ def recompute_sibling_discounts(child: Child, term: Term) -> list[Enrolment]:
     return changed
 
 
-def _expected_discount(enrolment: Enrolment) -> int:
+def _expected_discount(enrolment: Enrolment, family_ids: Sequence[int] | None = None) -> int:
     """The discount a waiting child would get if enrolled now (shown, not yet owed)."""
     enrolled = _enrolled_in_term(
-        family_child_ids(enrolment.child), term_of(enrolment.cohort.start_date)
+        family_ids or family_child_ids(enrolment.child), term_of(enrolment.cohort.start_date)
     )
     first = enrolled[0].child_id if enrolled else enrolment.child_id
     return _discount_for(enrolment, first)

@@ -48,7 +48,6 @@ from lms.enrolment.permissions import can_act_for, can_view_payment
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.families.models import Child
-from lms.families.services import children_of
 from lms.forms import apply_domain_error, choices, render_form
 from lms.security import role_required, safe_next_url
 
@@ -110,8 +109,10 @@ def _home() -> str:
 
 def load_open_cohort(cohort_id: int) -> Cohort:
     """A cohort families may see, or 404."""
-    cohort = db.get_or_404(Cohort, cohort_id)
-    if not can_view_cohort(current_user, cohort):
+    cohort = db.session.scalar(
+        select(Cohort).where(Cohort.id == cohort_id).options(joinedload(Cohort.course))
+    )
+    if cohort is None or not can_view_cohort(current_user, cohort):
         abort(404)
     return cohort
 
@@ -152,28 +153,22 @@ def load_payment(payment_id: int) -> Payment:
 # Parents: enrol
 
 
-def _flash_result(result: services.EnrolResult, cohort: Cohort) -> None:
+def _result_message(result: services.EnrolResult) -> tuple[str, str]:
+    """The flash message of one child's result, and its category."""
     name = result.child.first_name
     if result.error is not None:
-        flash(str(result.error.message), "error")
-    elif result.enrolment.status == EnrolmentStatus.ENROLLED:
-        flash(
-            _(
-                "%(name)s is enrolled. A confirmation e-mail with the lesson dates is on its way.",
-                name=name,
-            ),
-            "success",
-        )
-    else:
-        flash(
-            _(
-                "The group is full: %(name)s is number %(position)d on the waiting list. We "
-                "will e-mail you as soon as a seat is free.",
-                name=name,
-                position=result.position or 0,
-            ),
-            "warning",
-        )
+        return str(result.error.message), "error"
+    if result.enrolment.status == EnrolmentStatus.ENROLLED:
+        return _(
+            "%(name)s is enrolled. A confirmation e-mail with the lesson dates is on its way.",
+            name=name,
+        ), "success"
+    return _(
+        "The group is full: %(name)s is number %(position)d on the waiting list. We will "
+        "e-mail you as soon as a seat is free.",
+        name=name,
+        position=result.position or 0,
+    ), "warning"
 
 
 @bp.route("/cohorts/<int:cohort_id>/enrol", methods=["GET", "POST"])
@@ -181,9 +176,20 @@ def _flash_result(result: services.EnrolResult, cohort: Cohort) -> None:
 def enrol(cohort_id: int):
     cohort = load_open_cohort(cohort_id)
     _settle([cohort])
-    children = children_of(current_user)
+    children = services.children_for_enrolment(current_user)
     form = EnrolForm()
     form.children.choices = choices((child.id, child.full_name) for child in children)
+    if form.validate_on_submit():
+        chosen = [child for child in children if child.id in set(form.children.data)]
+        results = services.enrol_children(chosen, cohort, actor=current_user)
+        messages = [_result_message(result) for result in results]  # before commit expires them
+        db.session.commit()
+        if any(result.ok for result in results):
+            for message, category in messages:
+                flash(message, category)
+            return redirect(_home())
+        form.children.errors = [message for message, _category in messages]
+    # Each child's situation, shown next to its box (a dry run of the rules).
     problems = {
         child.id: services.enrolment_problem(child, cohort, actor=current_user)
         for child in children
@@ -192,15 +198,6 @@ def enrol(cohort_id: int):
         wanted = request.args.get("child", type=int)
         eligible = [child.id for child in children if problems[child.id] is None]
         form.children.data = [wanted] if wanted in eligible else eligible[:1]
-    if form.validate_on_submit():
-        chosen = [child for child in children if child.id in set(form.children.data)]
-        results = services.enrol_children(chosen, cohort, actor=current_user)
-        db.session.commit()
-        if any(result.ok for result in results):
-            for result in results:
-                _flash_result(result, cohort)
-            return redirect(_home())
-        form.children.errors = [str(result.error.message) for result in results]
     return render_form(
         "enrolment/enrol.html", form, cohort=cohort, children=children, problems=problems
     )
