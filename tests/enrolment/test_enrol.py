@@ -50,7 +50,7 @@ class TestSeatsAndWaitingList:
         [mail] = mails("enrolment_confirmed")
         assert mail.recipient == user.email
         assert mail.subject == "Yasmine is enrolled in Robotique LEGO"
-        assert "- Wednesday, 7 October 2026, 14:30–16:00" in mail.body
+        assert "- Wednesday, 7 October 2026, 14:30–16:00" in mail.body, mail.body
         assert mail.body.count("\n- ") == 8  # the eight lessons
         [attachment] = mail.attachments
         assert attachment.content_type == "text/calendar"
