@@ -1099,6 +1099,20 @@ def cohort_cancelled(cohort: Cohort, actor: User | None = None, *, now=None) -> 
     """The lab cancels a group: every active enrolment is cancelled; the families on the
     waiting list are told too (courses already told those holding a seat)."""
     now = now or utcnow()
+    # The children's rows first, as every family's change does (an acceptance at the same
+    # instant then finishes before their places end), then the cohort's.
+    child_ids = db.session.scalars(
+        select(Enrolment.child_id).where(
+            Enrolment.cohort_id == cohort.id, Enrolment.status.in_(ACTIVE_STATUSES)
+        )
+    ).all()
+    if child_ids:
+        db.session.execute(
+            select(Child.id)
+            .where(Child.id.in_(set(child_ids)))
+            .order_by(Child.id)
+            .with_for_update()
+        ).all()
     lock_seats(cohort)
     active = db.session.scalars(
         select(Enrolment)

@@ -305,3 +305,50 @@ def test_withdrawals_acceptances_lapses_and_new_families_all_at_once(app, setup,
     offered_ids = [i for i, _, s in rows if s == OFFERED]
     waiting_ids = [i for i, _, s in rows if s == WAITLISTED]
     assert not waiting_ids or not offered_ids or max(offered_ids) < min(waiting_ids)
+
+
+def test_a_group_cancelled_while_families_answer_and_leave(app, setup, coordinator):
+    """The coordinator cancels the group at the instant families accept, decline, withdraw and
+    enrol: nobody gets an error, and afterwards no place is left in the cancelled group."""
+    from lms.accounts.models import User
+
+    cohort_id, people = setup(capacity=4, families_count=12)
+    ids = _fill(app, cohort_id, people, enrolled=4, waiting=6)
+    with app.app_context():
+        for enrolment_id in ids[:2]:
+            enrolment = db.session.get(Enrolment, enrolment_id)
+            services.withdraw(enrolment, actor=enrolment.child.guardians[0])
+        db.session.commit()
+    jobs = []
+    for person, enrolment_id, action in [
+        (people[4], ids[4], "accept"),
+        (people[5], ids[5], "decline"),
+        (people[2], ids[2], "withdraw"),
+        (people[6], ids[6], "withdraw"),
+    ]:
+        browser = Parent(app, *person)
+        jobs.append(lambda b=browser, e=enrolment_id, a=action: b.post(f"/enrolments/{e}/{a}"))
+    for person in people[10:12]:
+        browser = Parent(app, *person)
+        jobs.append(lambda b=browser: b.post(f"/cohorts/{cohort_id}/enrol", children=b.child_id))
+
+    def cancel_the_group() -> None:
+        with app.app_context():
+            boss = db.session.get(User, coordinator.id)
+            courses.set_cohort_status(
+                db.session.get(Cohort, cohort_id), CohortStatus.CANCELLED, actor=boss
+            )
+            db.session.commit()
+            db.session.remove()
+
+    jobs.append(cancel_the_group)
+    responses, errors = run_at_once(jobs)
+    assert errors == []
+    # A family that arrives after the cancellation finds the group gone (404), never a 500.
+    assert all(r is None or r.status_code in (302, 404, 422) for r in responses), [
+        r.status_code for r in responses if r is not None
+    ]
+    counts, rows, problems = state(app, cohort_id)
+    assert problems == []
+    assert counts[1:] == (0, 0)
+    assert not [row for row in rows if row[2] in (ENROLLED, WAITLISTED, OFFERED)]
