@@ -143,6 +143,7 @@ def export_enrolments(user: User, children: Sequence[Child]) -> families_hooks.E
         key="enrolments",
         title=_l("Enrolments"),
         labels=ENROLMENT_LABELS,
+        template="enrolment/_export.html",
         data=[
             {
                 "id": e.id,
@@ -181,6 +182,7 @@ def export_payments(user: User, children: Sequence[Child]) -> families_hooks.Exp
         key="payments",
         title=_l("Payments"),
         labels=PAYMENT_LABELS,
+        template="enrolment/_export.html",
         data=[
             {
                 "receipt_number": p.receipt_number,

@@ -451,3 +451,21 @@ class TestLanguages:
         arabic = text(client.get("/parent"))
         assert 'dir="rtl"' in arabic
         assert "قبول المقعد" in arabic
+
+
+def test_the_family_export_page_lists_enrolments_and_payments(
+    client, login_as, cohort, family, world
+):
+    user, yasmine, _ = family
+    enrolment = services.enrol(yasmine, cohort, actor=get(user))
+    services.record_payment(
+        enrolment, actor=world.coordinator, amount_centimes=5000, method="cash", paid_on=NOW.date()
+    )
+    db.session.commit()
+    login_as(user)
+    page = text(client.get("/family/export"))
+    assert 'id="section-enrolments"' in page
+    assert 'id="section-payments"' in page
+    assert "Robotique LEGO" in page
+    assert "7 October 2026" in page
+    assert "50.00" in page
