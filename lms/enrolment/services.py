@@ -1460,7 +1460,8 @@ class CohortRoster:
 
     @property
     def due_centimes(self) -> int:
-        return sum(e.amount_due_centimes for e in self.enrolled + self.offered + self.ended)
+        # A seat offered is owed once accepted.
+        return sum(e.amount_due_centimes for e in self.enrolled + self.ended)
 
     @property
     def paid_centimes(self) -> int:
