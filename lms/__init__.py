@@ -17,6 +17,7 @@ from lms.certificates import views as certificates
 from lms.courses import views as courses
 from lms.dashboard import views as dashboard
 from lms.database import configure_sqlite
+from lms.enrolment import views as enrolment
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
 from lms.families import views as families
 from lms.notifications import views as notifications
@@ -56,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(families.bp)
     app.register_blueprint(certificates.bp)
     app.register_blueprint(attendance.bp)
+    app.register_blueprint(enrolment.bp)
 
     logs.init_logging(app)
     security.init_security(app)

@@ -180,5 +180,30 @@ def purge_command():
         click.echo(f"Kept account {user_id}: {reason}", err=True)
 
 
+@lms_cli.command("run-jobs")
+def run_jobs_command():
+    """Periodic jobs (run it from cron every few minutes; running it twice does no harm):
+    seat offers past their deadline go to the next child waiting."""
+    from lms.enrolment.services import check_consistency, expire_offers
+
+    lapsed = expire_offers()
+    db.session.commit()
+    if lapsed:
+        click.echo(
+            f"Seat offers expired: {len(lapsed)} (enrolments "
+            f"{', '.join(str(e.id) for e in lapsed)}); each seat went to the next child "
+            "waiting, if any."
+        )
+    else:
+        click.echo("Seat offers expired: none.")
+    problems = check_consistency()
+    db.session.rollback()
+    if problems:
+        for problem in problems:
+            click.echo(f"Seat count problem: {problem}", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo("Seat counts: consistent.")
+
+
 def init_cli(app: Flask) -> None:
     app.cli.add_command(lms_cli)

@@ -96,6 +96,15 @@ INSTRUCTOR_ACCESS_DAYS_AFTER_COHORT = 30
 RETENTION_MONTHS_AFTER_LAST_COHORT = 12
 INACTIVE_ACCOUNT_MONTHS = 36
 ACCOUNT_CLOSURE_NOTICE_DAYS = 30
+# Enrolment. A seat freed by a withdrawal is offered to the first child on the waiting list,
+# held for that family until a deadline: OFFER_HOURS, but never more than half the time left
+# before the group's next lesson, and never less than OFFER_MIN_HOURS (so a seat freed the
+# evening before a lesson is still held overnight).
+OFFER_HOURS = 48
+OFFER_MIN_HOURS = 12
+# Sibling discount, in percent of the course price, for every child of a family but the first
+# enrolled in the same term (see lms/enrolment/services.py, "Fees").
+SIBLING_DISCOUNT_PERCENT = 10
 
 # Certificates: public verification is throttled per address against enumeration.
 VERIFY_LIMIT_PER_IP = "30 per minute; 300 per hour"

@@ -9,7 +9,8 @@ them at import time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 F = TypeVar("F")
@@ -41,28 +42,47 @@ class Hook(Generic[F]):
 
 
 class Provider(Generic[Result]):
-    """One answer, given by a higher domain; a default answer until then."""
+    """One answer, given by a higher domain; a default answer until then.
+
+    ``provide`` installs the real answer (at import time). Tests ``override`` it and ``reset``
+    back to the installed answer, never losing it for the tests that follow.
+    """
 
     def __init__(self, name: str, default: Callable[..., Result]) -> None:
         self.name = name
         self._default = default
         self._provider: Callable[..., Result] | None = None
+        self._overrides: list[Callable[..., Result]] = []
 
     def provide(self, provider: Callable[..., Result]) -> Callable[..., Result]:
-        """Register ``provider`` (usable as a decorator); the last one registered wins."""
+        """Install ``provider`` (usable as a decorator); the last one installed wins."""
         self._provider = provider
         return provider
 
+    def override(self, provider: Callable[..., Result]) -> Callable[..., Result]:
+        """Answer with ``provider`` until ``reset`` (tests)."""
+        self._overrides.append(provider)
+        return provider
+
     def reset(self) -> None:
-        """Back to the default answer (tests)."""
-        self._provider = None
+        """Drop the overrides: back to the installed answer (tests)."""
+        self._overrides.clear()
 
     @property
     def provided(self) -> bool:
         return self._provider is not None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Result:
-        return (self._provider or self._default)(*args, **kwargs)
+        answer = (self._overrides or [self._provider or self._default])[-1]
+        return answer(*args, **kwargs)
 
     def __repr__(self) -> str:
         return f"<Provider {self.name}: {'provided' if self.provided else 'default'}>"
+
+
+@dataclass(frozen=True)
+class PageSection:
+    """A part of a page that a higher domain renders: ``template`` with ``context``."""
+
+    template: str
+    context: Mapping[str, Any] = field(default_factory=dict)

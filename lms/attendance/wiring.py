@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -12,10 +13,12 @@ from sqlalchemy.orm import joinedload
 from lms.accounts.models import User
 from lms.attendance import services
 from lms.attendance.models import AbsenceNotice, AttendanceMark, Checkout
+from lms.courses import hooks as courses_hooks
 from lms.courses.models import Cohort, Lesson
 from lms.extensions import db
 from lms.families import hooks
 from lms.families.models import Child
+from lms.hooks import PageSection
 
 
 def _iso(value) -> str | None:
@@ -103,3 +106,16 @@ hooks.child_erasures.register(
 hooks.account_erasures.register(
     hooks.Erasure(describe=lambda user: [], erase=services.forget_user_settings)
 )
+
+
+@courses_hooks.cohort_page_sections.register
+def attendance_section(cohort: Cohort) -> PageSection:
+    """A link from the coordinators' cohort page to the attendance grid."""
+    return PageSection(
+        "_cohort_links_section.html",
+        {
+            "key": "attendance",
+            "title": _l("Attendance"),
+            "links": [(_l("Attendance grid"), url_for("attendance.grid", cohort_id=cohort.id))],
+        },
+    )

@@ -1,4 +1,6 @@
-"""Certificates take part in what families does: the data export and the erasure."""
+"""What certificates tell the domains below: a family's export and erasure (families), whether
+a child holds a prerequisite (enrolment), and a link on the coordinators' cohort page
+(courses)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,11 @@ from collections.abc import Sequence
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from lms.courses import hooks as courses_hooks
+from lms.enrolment import hooks as enrolment_hooks
 from lms.families import hooks
 from lms.families.models import Child
+from lms.hooks import PageSection
 
 
 def _export(user, children: Sequence[Child]) -> hooks.ExportSection:
@@ -66,5 +71,49 @@ def _erase(child: Child) -> None:
     erase_holder(child)
 
 
+def holds_valid_certificate(child, course) -> bool:
+    """The child holds a valid certificate of one of the course's cohorts."""
+    from sqlalchemy import select
+
+    from lms.certificates.models import Certificate, CertificateStatus
+    from lms.courses.models import Cohort
+    from lms.extensions import db
+
+    return (
+        db.session.scalar(
+            select(Certificate.id)
+            .join(Cohort, Cohort.id == Certificate.cohort_id)
+            .where(
+                Certificate.child_id == child.id,
+                Cohort.course_id == course.id,
+                Certificate.status == CertificateStatus.VALID,
+                Certificate.holder_erased_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _cohort_section(cohort) -> PageSection:
+    from flask import url_for
+
+    return PageSection(
+        "_cohort_links_section.html",
+        {
+            "key": "certificates",
+            "title": _l("Certificates"),
+            "links": [
+                (
+                    _l("Eligibility and certificates"),
+                    url_for("certificates.cohort_certificates", cohort_id=cohort.id),
+                )
+            ],
+        },
+    )
+
+
 hooks.export_sections.register(_export)
 hooks.child_erasures.register(hooks.Erasure(describe=_describe_erasure, erase=_erase))
+enrolment_hooks.holds_valid_certificate.provide(holds_valid_certificate)
+courses_hooks.cohort_page_sections.register(_cohort_section)

@@ -13,12 +13,12 @@ Until something is registered each hook answers its default: nobody, no children
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from lms.hooks import Provider
+from lms.hooks import Hook, PageSection, Provider
 
 
 @dataclass(frozen=True)
@@ -65,4 +65,38 @@ family_children: Provider[Iterable[ChildSummary]] = Provider(
 # (enrolment domain: the cohorts their children are enrolled in).
 family_cohort_ids: Provider[Iterable[int]] = Provider("family_cohort_ids", lambda user: ())
 
+# The providers above, which the courses tests reset after each test.
 ALL_HOOKS = (cohort_recipients, family_children, family_cohort_ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# Higher domains taking part in what courses does (lists of functions; none by default)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A link a higher domain adds to a cohort's card in the catalogue (e.g. "Enrol")."""
+
+    label: Any
+    url: str
+    primary: bool = False
+
+
+# (cohorts) -> True if something changed. Called before cohorts are shown (catalogue, course
+# page, coordinator's cohort page) so that higher domains bring them up to date first (the
+# enrolment domain moves lapsed seat offers on); the view then commits.
+cohorts_shown: Hook[Callable[[Sequence[Any]], bool]] = Hook("cohorts_shown")
+
+# (cohort, user) -> actions on the cohort's card for this visitor.
+cohort_card_actions: Hook[Callable[[Any, Any], Sequence[Action]]] = Hook("cohort_card_actions")
+
+# (cohort) -> a section of the coordinators' cohort page, or None.
+cohort_page_sections: Hook[Callable[[Any], PageSection | None]] = Hook("cohort_page_sections")
+
+# (cohort, old capacity, new capacity, actor), after the change is flushed; the cohort row is
+# locked (update_cohort locks it before checking the seats taken).
+capacity_changed: Hook[Callable[[Any, int, int, Any], None]] = Hook("capacity_changed")
+
+# (cohort, actor), when a coordinator cancels a cohort, after the families named by
+# ``cohort_recipients`` were told and before the status changes.
+cohort_cancelled: Hook[Callable[[Any, Any], None]] = Hook("cohort_cancelled")

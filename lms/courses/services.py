@@ -13,6 +13,7 @@ from flask_babel import format_date, format_time
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import Role, User
 from lms.clock import local_today
@@ -655,6 +656,9 @@ def update_cohort(
     if pattern_changed:
         _check_dates(start_date, end_date, allow_past=False)
         _check_lesson_time(start_time, duration_minutes, "start_time")
+    old_capacity = cohort.capacity
+    if capacity != old_capacity:
+        lock_seats(cohort)
     _check_capacity(capacity, room, seats_taken=cohort.seats_taken)
     _check_language(language)
     assistants = _check_team(lead, assistants)
@@ -695,6 +699,25 @@ def update_cohort(
             for number, slot in enumerate(slots, start=1)
         ]
     db.session.flush()
+    if capacity != old_capacity:
+        for changed in hooks.capacity_changed:
+            changed(cohort, old_capacity, capacity, actor)
+    return cohort
+
+
+def lock_seats(cohort: Cohort) -> Cohort:
+    """Lock the cohort's row until the transaction ends and read its seat counts afresh.
+
+    Seats are taken and freed by the enrolment domain under this lock; on SQLite every write
+    transaction is already serialised (BEGIN IMMEDIATE) and FOR UPDATE is left out.
+    """
+    counts = db.session.execute(
+        select(Cohort.status, Cohort.capacity, Cohort.seats_taken, Cohort.waitlist_count)
+        .where(Cohort.id == cohort.id)
+        .with_for_update()
+    ).one()
+    for name, value in counts._mapping.items():
+        set_committed_value(cohort, name, value)
     return cohort
 
 
@@ -729,6 +752,8 @@ def set_cohort_status(cohort: Cohort, status: str, *, actor: User) -> Cohort:
                 lesson.status = LessonStatus.CANCELLED
                 lesson.revision += 1
         _tell_families(cohort, "cohort_cancelled")
+        for cancelled in hooks.cohort_cancelled:
+            cancelled(cohort, actor)
     cohort.status = status
     db.session.flush()
     return cohort

@@ -93,9 +93,26 @@ def time_of_day_names() -> dict[str, str]:
     return {"morning": _("Morning"), "afternoon": _("Afternoon"), "evening": _("Evening")}
 
 
+def card_actions(cohort: Cohort) -> list[hooks.Action]:
+    """What the domains above offer the visitor on a cohort's card (e.g. "Enrol")."""
+    return [
+        action for actions in hooks.cohort_card_actions for action in actions(cohort, current_user)
+    ]
+
+
+def bring_up_to_date(cohorts) -> None:
+    """Let the domains above settle the cohorts about to be shown (lapsed seat offers move on);
+    commit only if one of them changed something."""
+    cohorts = list(cohorts)
+    changed = [bool(settle(cohorts)) for settle in hooks.cohorts_shown] if cohorts else []
+    if any(changed):
+        db.session.commit()
+
+
 @bp.app_context_processor
 def catalogue_names():
     return {
+        "cohort_card_actions": card_actions,
         "track_names": TRACK_LABELS,
         "level_names": LEVEL_LABELS,
         "cohort_status_names": COHORT_STATUS_LABELS,
@@ -209,6 +226,7 @@ def catalogue():
     _filter_choices(form, children)
     filters, child = _catalogue_filters(form)
     cohorts = services.catalogue_cohorts(filters)
+    bring_up_to_date(cohorts)
     counts = services.lesson_counts(c.id for c in cohorts)
     return render_template(
         "courses/catalogue.html",
@@ -229,6 +247,7 @@ def course_page(course_id: int):
         services.CatalogueFilters(course_id=course.id),
         statuses=(CohortStatus.OPEN, CohortStatus.CLOSED),
     )
+    bring_up_to_date(cohorts)
     return render_template(
         "courses/course_page.html",
         course=course,
@@ -724,6 +743,7 @@ def cohort_edit(cohort_id: int):
 @role_required(Role.COORDINATOR)
 def cohort_detail(cohort_id: int):
     cohort = load_cohort(cohort_id)
+    bring_up_to_date([cohort])
     now = services.utcnow()
     # "Completed" is offered once the last lesson is over.
     upcoming = any(not lesson.is_cancelled and lesson.ends_at > now for lesson in cohort.lessons)
@@ -736,6 +756,9 @@ def cohort_detail(cohort_id: int):
             if status != CohortStatus.COMPLETED or not upcoming
         ],
         now=now,
+        sections=[
+            section for make in hooks.cohort_page_sections if (section := make(cohort)) is not None
+        ],
     )
 
 

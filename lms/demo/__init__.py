@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
-from lms.demo import accounts, attendance, courses, families
+from lms.demo import accounts, attendance, courses, enrolment, families
 from lms.extensions import db
 
 DEMO_PASSWORD = accounts.DEMO_PASSWORD
@@ -21,11 +21,13 @@ def seed_demo(*, if_empty: bool = False) -> dict | None:
     people = accounts.seed()
     children = families.seed(people)
     catalogue = courses.seed(people)
+    enrolments = enrolment.seed(people)
     roll_calls = attendance.seed(people)  # last: it needs everything above
     return {
         "people": people,
         "children": children,
         "catalogue": catalogue,
+        "enrolments": enrolments,
         "attendance": roll_calls,
     }
 

@@ -1,16 +1,11 @@
 """Demo attendance: the roll calls of the lessons already held, a few late and absent children,
-a check-out, and an absence reported in advance by a parent.
-
-Enrolments belong to the enrolment domain, whose demo data is not on this branch yet: if there
-are none, a few are made here, directly (marked "DEMO-ENROLMENTS" below) so that the roster has
-children. The lead removes that part once lms/demo/enrolment.py exists.
-"""
+a check-out, and an absence reported in advance by a parent. Runs after the enrolment demo."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.attendance import services
@@ -25,49 +20,9 @@ from lms.families.models import Child
 PATTERN = ["present"] * 8 + ["late", "present", "absent", "present"]
 
 
-def _demo_enrolments(now) -> int:
-    """DEMO-ENROLMENTS: enrol children of the right age in the cohorts under way (only when the
-    database has no enrolment at all)."""
-    if db.session.scalar(select(func.count()).select_from(Enrolment)):
-        return 0
-    cohorts = db.session.scalars(
-        select(Cohort)
-        .where(Cohort.status.in_([CohortStatus.OPEN, CohortStatus.CLOSED]))
-        .order_by(Cohort.start_date, Cohort.id)
-    ).all()
-    children = db.session.scalars(
-        select(Child).where(Child.erased_at.is_(None)).order_by(Child.id)
-    ).all()
-    made = 0
-    for cohort in cohorts:
-        for child in children:
-            if (
-                cohort.seats_left
-                and child.date_of_birth
-                and cohort.accepts_age(child.date_of_birth)
-            ):
-                first = min(lesson.starts_at for lesson in cohort.lessons)
-                at = min(first, now) - timedelta(days=7)
-                db.session.add(
-                    Enrolment(
-                        child_id=child.id,
-                        cohort_id=cohort.id,
-                        status=EnrolmentStatus.ENROLLED,
-                        created_at=at,
-                        enrolled_at=at,
-                        fee_centimes=cohort.course.price_centimes,
-                    )
-                )
-                cohort.seats_taken += 1
-                made += 1
-    db.session.flush()
-    return made
-
-
 def seed(people: dict[str, User]) -> dict:
     """Roll calls for the lessons held so far, a check-out and an absence notice."""
     now = utcnow()
-    enrolments = _demo_enrolments(now)
     lessons = db.session.scalars(
         select(Lesson)
         .join(Cohort)
@@ -135,4 +90,4 @@ def seed(people: dict[str, User]) -> dict:
             )
             notices = 1
     db.session.flush()
-    return {"enrolments": enrolments, "marks": marks, "checkouts": checkouts, "notices": notices}
+    return {"marks": marks, "checkouts": checkouts, "notices": notices}

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from lms.hooks import Hook
+from lms.hooks import Hook, PageSection
 
 if TYPE_CHECKING:
     from lms.accounts.models import User
@@ -93,3 +93,11 @@ class Erasure:
 
 child_erasures: Hook[Erasure] = Hook("child_erasures")  # called with the Child
 account_erasures: Hook[Erasure] = Hook("account_erasures")  # called with the User
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+
+
+# (child, viewer) -> a section of the child's page (enrolment: the child's groups), or None.
+child_page_sections: Hook[Callable[[Child, User], PageSection | None]] = Hook("child_page_sections")

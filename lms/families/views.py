@@ -25,7 +25,7 @@ from lms.accounts.models import Role, User
 from lms.database import utcnow
 from lms.errors import DomainError
 from lms.extensions import db, limiter
-from lms.families import services
+from lms.families import hooks, services
 from lms.families.forms import (
     ChildForm,
     ConfirmErasureForm,
@@ -167,6 +167,11 @@ def child_page(child_id: int):
         invitations=services.open_invitations(child),
         access_log=services.medical_access_history(child),
         invitation_expires_at=services.invitation_expires_at,
+        sections=[
+            section
+            for make in hooks.child_page_sections
+            if (section := make(child, current_user)) is not None
+        ],
     )
 
 

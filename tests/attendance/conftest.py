@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from flask import g
-from sqlalchemy import event
+from sqlalchemy import event, update
 
 from lms.accounts.models import Role, User
 from lms.attendance import services
 from lms.attendance.services import MarkEntry
 from lms.courses import services as courses
 from lms.courses.models import Cohort, CohortStatus, Lesson
-from lms.enrolment.models import Enrolment, EnrolmentStatus
+from lms.enrolment.models import SEAT_STATUSES, Enrolment, EnrolmentStatus
 from lms.extensions import db
 from lms.families.models import (
     AuthorisedPickup,
@@ -143,6 +143,11 @@ def enrol(child_id: int, cohort_id: int, *, at: datetime, ended_at=None, status=
         end_reason="withdrawn_by_parent" if ended_at else None,
     )
     db.session.add(enrolment)
+    if enrolment.status in SEAT_STATUSES:
+        # Keep the cohort's seat count true, as the enrolment services do.
+        db.session.execute(
+            update(Cohort).where(Cohort.id == cohort_id).values(seats_taken=Cohort.seats_taken + 1)
+        )
     db.session.flush()
     return enrolment
 

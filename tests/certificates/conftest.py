@@ -141,6 +141,7 @@ def finished(app, coordinator, instructor, make_user) -> SimpleNamespace:
             for child in (yasmine, adam, rim)
         ]
         db.session.add_all(enrolments)
+        cohort.seats_taken = len(enrolments)  # as the enrolment services keep it
         db.session.commit()
         ids = SimpleNamespace(
             coordinator=boss.id,

@@ -121,9 +121,9 @@ class FakeFamilies:
         self.recipients: dict[int, list[User]] = {}
         self.children: dict[int, list[hooks.ChildSummary]] = {}
         self.cohorts: dict[int, list[int]] = {}
-        hooks.cohort_recipients.provide(lambda cohort: self.recipients.get(cohort.id, []))
-        hooks.family_children.provide(lambda user: self.children.get(user.id, []))
-        hooks.family_cohort_ids.provide(lambda user: self.cohorts.get(user.id, []))
+        hooks.cohort_recipients.override(lambda cohort: self.recipients.get(cohort.id, []))
+        hooks.family_children.override(lambda user: self.children.get(user.id, []))
+        hooks.family_cohort_ids.override(lambda user: self.cohorts.get(user.id, []))
 
 
 @pytest.fixture

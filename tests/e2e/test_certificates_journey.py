@@ -103,6 +103,7 @@ def _finished_cohort(app) -> int:
                     fee_centimes=0,
                 )
             )
+        cohort.seats_taken = len(children)
         for lesson in db.session.scalars(select(Lesson).where(Lesson.cohort_id == cohort.id)):
             for child in children:
                 db.session.add(

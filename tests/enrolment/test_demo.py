@@ -1,0 +1,39 @@
+"""The demo enrolments load on any day of the year and show every kind of situation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.demo import seed_demo
+from lms.enrolment import services
+from lms.enrolment.models import Enrolment, EnrolmentStatus, Payment, PrerequisiteWaiver
+from lms.extensions import db
+
+
+@pytest.mark.parametrize(
+    "today",
+    [
+        datetime(2026, 9, 7, 8, 0, tzinfo=UTC),
+        datetime(2027, 1, 10, 20, 0, tzinfo=UTC),
+        datetime(2027, 6, 28, 8, 0, tzinfo=UTC),
+    ],
+)
+def test_the_demo_has_a_full_group_a_waiting_list_an_offer_and_payments(ctx, frozen_now, today):
+    frozen_now.move_to(today)
+    created = seed_demo()
+    assert created["enrolments"]["enrolments"] > 20
+    statuses = dict(
+        db.session.execute(select(Enrolment.status, func.count()).group_by(Enrolment.status)).all()
+    )
+    assert statuses[EnrolmentStatus.ENROLLED] >= 15
+    assert statuses[EnrolmentStatus.WAITLISTED] >= 1
+    assert statuses[EnrolmentStatus.OFFERED] == 1
+    offer = db.session.scalar(select(Enrolment).where(Enrolment.status == "offered"))
+    assert offer.child.first_name == "Ilyas"
+    assert offer.cohort.seats_left == 0
+    assert db.session.scalar(select(func.count()).select_from(Payment)) >= 3
+    assert db.session.scalar(select(func.count()).select_from(PrerequisiteWaiver)) == 1
+    assert services.check_consistency() == []
