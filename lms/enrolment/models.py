@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
+from lms.clock import lab_zone
 from lms.courses.models import Cohort, Course
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
@@ -141,10 +142,24 @@ class Enrolment(db.Model):
 
     @property
     def amount_due_centimes(self) -> int:
-        """What the family owes for this enrolment, before payments."""
-        if self.status not in SEAT_STATUSES and not self.payments:
+        """What the family owes for this enrolment, before payments.
+
+        A seat held (enrolled, or offered once accepted) is owed. A child who never held a
+        seat owes nothing. A child whose seat ended owes nothing when the lab ended it (the
+        cohort or the enrolment cancelled, an offer that lapsed) or when the parents withdrew
+        before the first day; a withdrawal once the cohort has started keeps the fee due.
+        Money paid beyond what is owed shows as a negative balance: a refund to settle.
+        """
+        fee = self.fee_centimes - self.discount_centimes - self.waiver_centimes
+        if self.status in SEAT_STATUSES:
+            return fee
+        if self.enrolled_at is None or self.status == EnrolmentStatus.CANCELLED:
             return 0
-        return self.fee_centimes - self.discount_centimes - self.waiver_centimes
+        if self.ended_at is not None and self.ended_at.astimezone(lab_zone()).date() < (
+            self.cohort.start_date
+        ):
+            return 0
+        return fee
 
     @property
     def paid_centimes(self) -> int:

@@ -3,7 +3,7 @@ payments, balances, PDF receipts."""
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -301,3 +301,42 @@ class TestReceipts:
             ):
                 with pytest.raises(receipts.RefusedURL):
                     fetcher.fetch(url)
+
+
+class TestWhatAnEndedSeatOwes:
+    """A seat the lab ended, or a withdrawal before the first day, owes nothing; a withdrawal
+    once the cohort has started keeps the fee due; overpayment shows as a refund to settle."""
+
+    @pytest.fixture
+    def paid(self, cohort, make_family, world):
+        user, child = make_family()
+        enrolment = services.enrol(child, cohort, actor=get(user))
+        services.record_payment(
+            enrolment,
+            actor=world.coordinator,
+            amount_centimes=30000,
+            method="cash",
+            reference=None,
+            paid_on=NOW.date(),
+        )
+        return user, enrolment
+
+    def test_withdrawn_before_the_first_day(self, paid):
+        user, enrolment = paid
+        services.withdraw(enrolment, actor=get(user))
+        assert enrolment.amount_due_centimes == 0
+        assert enrolment.balance_centimes == -30000
+
+    def test_withdrawn_after_the_start(self, paid, frozen_now):
+        user, enrolment = paid
+        frozen_now.move_to(
+            datetime.combine(enrolment.cohort.start_date + timedelta(days=8), time(12), tzinfo=UTC)
+        )
+        services.withdraw(enrolment, actor=get(user))
+        assert enrolment.amount_due_centimes == 80000
+        assert enrolment.balance_centimes == 50000
+
+    def test_cancelled_by_the_lab(self, paid, world):
+        _, enrolment = paid
+        services.cancel_enrolment(enrolment, actor=world.coordinator, reason="Erreur d'inscription")
+        assert enrolment.amount_due_centimes == 0
