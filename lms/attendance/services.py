@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, delete, distinct, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import Role, User
@@ -770,6 +771,20 @@ def _tell_about_absences(lesson: Lesson, marks: list[AttendanceMark], *, now: da
     return sent
 
 
+def claim_threshold_notice(enrolment_id: int, *, now: datetime) -> bool:
+    """Claim the right to tell a family, once, that the threshold is out of reach.
+
+    A save of another lesson of the cohort may be claiming it at this very moment: the unique
+    row decides who tells, and the loser carries on (False) instead of failing the request.
+    """
+    try:
+        with db.session.begin_nested():
+            db.session.add(ThresholdNotice(enrolment_id=enrolment_id, sent_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
 def _tell_about_unreachable_thresholds(enrolment_ids: list[int], *, now: datetime) -> int:
     """Tell the parents and the coordinators, once per enrolment, that a child can no longer
     reach the certificate threshold."""
@@ -811,7 +826,8 @@ def _tell_about_unreachable_thresholds(enrolment_ids: list[int], *, now: datetim
     sent = 0
     for summary in lost:
         enrolment = enrolments[summary.enrolment_id]
-        db.session.add(ThresholdNotice(enrolment_id=enrolment.id, sent_at=now))
+        if not claim_threshold_notice(enrolment.id, now=now):
+            continue
         context = {
             "child": enrolment.child,
             "cohort": enrolment.cohort,
