@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from lms import create_app
 from lms.accounts.models import Role, User
@@ -33,10 +33,31 @@ def pytest_configure(config) -> None:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
+    """The test database. With pytest-xdist each worker has its own: a SQLite file in its own
+    temporary folder, or on PostgreSQL its own schema (first on the search path)."""
     url = os.environ.get("LMS_TEST_DATABASE_URL")
     if url:
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if worker:
+            url = with_search_path(url, f"test_{worker}")
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def with_search_path(url: str, schema: str | None) -> str:
+    """``url`` with its PostgreSQL search path set to ``schema`` (None: the default)."""
+    parsed = make_url(url)
+    query = {key: value for key, value in parsed.query.items() if key != "options"}
+    if schema:
+        query["options"] = f"-csearch_path={schema}"
+    return parsed.set(query=query).render_as_string(hide_password=False)
+
+
+def search_path_schema(url: str) -> str:
+    """The schema a PostgreSQL test URL works in ("public" unless the URL says otherwise)."""
+    options = make_url(url).query.get("options") or ""
+    prefix = "-csearch_path="
+    return options[len(prefix) :] if options.startswith(prefix) else "public"
 
 
 @pytest.fixture(scope="session")
@@ -67,8 +88,9 @@ def reset_schema(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
+            schema = search_path_schema(url)
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         else:
             connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
             tables = connection.exec_driver_sql(

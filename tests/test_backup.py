@@ -14,7 +14,7 @@ from lms.accounts.models import Role, User
 from lms.accounts.services import create_user
 from lms.audit.services import record
 from lms.extensions import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, with_search_path
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def two_databases(database_url, is_postgres, tmp_path):
             f"sqlite:///{tmp_path / 'target.sqlite3'}",
         )
         return
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(with_search_path(database_url, None), isolation_level="AUTOCOMMIT")
     names = [f"lms_backup_{uuid.uuid4().hex[:8]}_{n}" for n in (1, 2)]
     try:
         with admin.connect() as connection:
@@ -35,7 +35,7 @@ def two_databases(database_url, is_postgres, tmp_path):
     except Exception as error:
         admin.dispose()
         pytest.skip(f"the test role cannot create databases: {type(error).__name__}")
-    base = make_url(database_url)
+    base = make_url(with_search_path(database_url, None))
     yield tuple(base.set(database=name).render_as_string(hide_password=False) for name in names)
     with admin.connect() as connection:
         for name in names:

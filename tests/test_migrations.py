@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import os
 
 import pytest
 from alembic import command
@@ -11,8 +11,9 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from lms.extensions import db
+from tests.conftest import with_search_path
 
-SCHEMA = "migration_check"
+SCHEMA = f"migration_check_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 @pytest.fixture
@@ -25,8 +26,7 @@ def empty_database_url(database_url, is_postgres, tmp_path):
     with engine.begin() as connection:
         connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
         connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    separator = "&" if "?" in database_url else "?"
-    yield f"{database_url}{separator}options={quote(f'-csearch_path={SCHEMA}')}"
+    yield with_search_path(database_url, SCHEMA)
     with engine.begin() as connection:
         connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
     engine.dispose()

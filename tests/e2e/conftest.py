@@ -140,7 +140,7 @@ class UI:
             path = mail_log_path()
             return path.read_text(encoding="utf-8") if path.exists() else ""
 
-    def wait_for_mail(self, recipient: str, contains: str, timeout: float = 10.0) -> str:
+    def wait_for_mail(self, recipient: str, contains: str, timeout: float = 20.0) -> str:
         """The newest logged e-mail to ``recipient`` whose text contains ``contains``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -163,7 +163,7 @@ def ui(request, browser, live_server, live_app) -> Iterator[UI]:
         viewport={"width": 1280, "height": 900}, locale="fr-FR", base_url=live_server.url
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     yield UI(page, live_server.url, live_app)
     if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
         ARTIFACTS.mkdir(exist_ok=True)
@@ -184,7 +184,7 @@ def phone_ui(request, browser, live_server, live_app) -> Iterator[UI]:
         base_url=live_server.url,
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     yield UI(page, live_server.url, live_app)
     context.close()
     _empty_tables(live_app)
