@@ -7,7 +7,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, delete, distinct, func, or_, select
@@ -359,6 +359,57 @@ def attendance_summaries(
         )
         for span in data.spans
     }
+
+
+@dataclass
+class WeekAttendance:
+    """Lessons held in one week (Monday, local): how many counted, how many were attended."""
+
+    monday: date
+    attended: int = 0
+    counted: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return 100 * self.attended / self.counted if self.counted else None
+
+
+@dataclass
+class AttendanceReport:
+    """Many enrolments' summaries and the same lessons counted week by week."""
+
+    summaries: dict[int, AttendanceSummary]
+    weeks: list[WeekAttendance]
+
+
+def attendance_report(
+    *, cohort_ids: Iterable[int], now: datetime | None = None
+) -> AttendanceReport:
+    """``attendance_summaries`` of the cohorts, and their attended / counted lessons per week
+    of the lab's calendar (by the same rules, from the same three queries)."""
+    now = now or utcnow()
+    data = _load_rate_data(cohort_ids=cohort_ids)
+    zone = lab_zone()
+    mondays: dict[int, date] = {}
+    weeks: dict[date, WeekAttendance] = {}
+    summaries = {}
+    for span in data.spans:
+        lessons = data.lessons.get(span.cohort_id, [])
+        summaries[span.enrolment_id] = summarise(span, lessons, data.statuses, now=now)
+        for lesson in lessons:
+            outcome = lesson_outcome(
+                lesson, span, data.statuses.get((lesson.id, span.child_id)), now=now
+            )
+            if outcome not in COUNTED_OUTCOMES:
+                continue
+            monday = mondays.get(lesson.id)
+            if monday is None:
+                day = lesson.starts_at.astimezone(zone).date()
+                monday = mondays[lesson.id] = day - timedelta(days=day.weekday())
+            week = weeks.get(monday) or weeks.setdefault(monday, WeekAttendance(monday))
+            week.counted += 1
+            week.attended += outcome == Outcome.ATTENDED
+    return AttendanceReport(summaries, [weeks[monday] for monday in sorted(weeks)])
 
 
 # ---------------------------------------------------------------------------------------------
