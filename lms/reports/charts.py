@@ -9,7 +9,7 @@ a description; the page also gives its numbers as a table for screen readers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -162,6 +162,7 @@ def line_chart(
     id_: str,
     reference: float | None = None,
     reference_label: str = "",
+    tick_label: Callable[[float], str] = lambda value: f"{value:g} %",
 ) -> Markup:
     """A percentage over time (attendance per week), time running in the reading direction."""
     height, top, bottom, start, end = 240, 16, 44, 48, 20
@@ -173,7 +174,7 @@ def line_chart(
 
     for tick in (0, 25, 50, 75, 100):
         canvas.line(start, y_of(tick), WIDTH - end, y_of(tick), stroke=LINE)
-        canvas.text(start - 6, y_of(tick) + 4, f"{tick} %", anchor="end", fill=MUTED)
+        canvas.text(start - 6, y_of(tick) + 4, tick_label(tick), anchor="end", fill=MUTED)
     if reference is not None:
         canvas.line(
             start, y_of(reference), WIDTH - end, y_of(reference),
@@ -185,8 +186,11 @@ def line_chart(
     drawn: list[tuple[float, float]] = []
     for index, point in enumerate(points):
         x = start + (step * index if len(points) > 1 else plot_w / 2)
-        if index % every == 0 or index == len(points) - 1:
-            canvas.text(x, height - bottom + 18, point.label, anchor="middle", fill=MUTED)
+        last = index == len(points) - 1
+        if index % every == 0 or last:
+            # The last date ends at its point, so that it stays inside the chart.
+            anchor = "end" if last and len(points) > 1 else "middle"
+            canvas.text(x, height - bottom + 18, point.label, anchor=anchor, fill=MUTED)
         if point.value is not None:
             drawn.append((canvas.x(x), y_of(point.value)))
     if len(drawn) > 1:

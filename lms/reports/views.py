@@ -98,6 +98,7 @@ def _charts(report: services.TermReport) -> dict:
         description=_("The share of counted lessons that were attended, each week of the term."),
         id_="chart-attendance",
         reference=threshold,
+        tick_label=_percent,
         reference_label=_("Certificate threshold (%(rate)s)", rate=_percent(threshold))
         if threshold is not None
         else "",
