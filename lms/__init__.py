@@ -20,7 +20,9 @@ from lms.database import configure_sqlite
 from lms.enrolment import views as enrolment
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
 from lms.families import views as families
+from lms.messaging import views as messaging
 from lms.notifications import views as notifications
+from lms.reports import views as reports
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -58,6 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(certificates.bp)
     app.register_blueprint(attendance.bp)
     app.register_blueprint(enrolment.bp)
+    app.register_blueprint(messaging.bp)
+    app.register_blueprint(reports.bp)
 
     logs.init_logging(app)
     security.init_security(app)

@@ -24,6 +24,7 @@ from lms.families.models import (
     Guardianship,
     MedicalAccessLog,
 )
+from lms.messaging.models import Message, MessageRecipient
 from lms.notifications.models import OutboxAttachment, OutboxMessage
 
 __all__ = [
@@ -49,6 +50,8 @@ __all__ = [
     "Guardianship",
     "Lesson",
     "MedicalAccessLog",
+    "Message",
+    "MessageRecipient",
     "OutboxAttachment",
     "OutboxMessage",
     "Payment",

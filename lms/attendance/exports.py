@@ -6,25 +6,14 @@ child, one column per lesson, then the child's figures; a last row with each les
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-
 from flask_babel import format_date
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
+from lms import exports
 from lms.attendance.models import ATTENDANCE_STATUS_LABELS
 from lms.attendance.services import CohortGrid, Outcome
 
-# A cell that starts like a formula is written as text: a child's name is what a parent typed.
-_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
-
-
-def _text(value) -> str:
-    value = "" if value is None else str(value)
-    return "'" + value if _FORMULA_START.match(value) else value
+_text = exports.safe_text
 
 
 def _cell(status: str | None, outcome: Outcome) -> str:
@@ -82,36 +71,16 @@ def grid_table(grid: CohortGrid) -> list[list]:
 
 
 def csv_bytes(grid: CohortGrid, *, delimiter: str = ";") -> bytes:
-    """UTF-8 with a byte-order mark, so that Excel reads Arabic names correctly. The
-    semicolon is what Excel expects where the decimal separator is a comma (fr, ar)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerows(grid_table(grid))
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def _sheet_title(text: str) -> str:
-    return re.sub(r"[\[\]:*?/\\]", " ", text)[:31] or "Attendance"
+    """UTF-8 with a byte-order mark (see lms/exports.py)."""
+    return exports.csv_bytes(grid_table(grid), delimiter=delimiter)
 
 
 def xlsx_bytes(grid: CohortGrid, *, title: str, right_to_left: bool = False) -> bytes:
     """An Excel workbook of the grid (right to left for Arabic readers)."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _sheet_title(title)
-    sheet.sheet_view.rightToLeft = right_to_left
-    for values in grid_table(grid):
-        sheet.append(values)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    # Text stays text: openpyxl would take a leading "=" for a formula.
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-    sheet.freeze_panes = "C2"
-    sheet.column_dimensions["A"].width = 28
-    sheet.column_dimensions["B"].width = 22
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return exports.xlsx_bytes(
+        grid_table(grid),
+        title=title or "Attendance",
+        right_to_left=right_to_left,
+        freeze="C2",
+        widths={"A": 28, "B": 22},
+    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, delete, distinct, func, or_, select
@@ -228,13 +228,16 @@ def summarise(
     statuses: Mapping[tuple[int, int], str],
     *,
     now: datetime,
+    each: Callable[[LessonSlot, Outcome], None] | None = None,
 ) -> AttendanceSummary:
     """The rate computation itself, over data already loaded (``statuses`` is keyed by
-    (lesson id, child id))."""
+    (lesson id, child id)). ``each``, if given, is told every lesson's outcome."""
     counts = dict.fromkeys(Outcome, 0)
     for lesson in lessons:
         outcome = lesson_outcome(lesson, span, statuses.get((lesson.id, span.child_id)), now=now)
         counts[outcome] += 1
+        if each is not None:
+            each(lesson, outcome)
     attended, remaining = counts[Outcome.ATTENDED], counts[Outcome.UPCOMING]
     total = counts[Outcome.ATTENDED] + counts[Outcome.ABSENT] + counts[Outcome.UNMARKED]
     total += remaining
@@ -360,6 +363,63 @@ def attendance_summaries(
         )
         for span in data.spans
     }
+
+
+@dataclass
+class WeekAttendance:
+    """Lessons held in one week (Monday, local): how many counted, how many were attended."""
+
+    monday: date
+    attended: int = 0
+    counted: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return 100 * self.attended / self.counted if self.counted else None
+
+
+@dataclass
+class AttendanceReport:
+    """Many enrolments' summaries and the same lessons counted week by week."""
+
+    summaries: dict[int, AttendanceSummary]
+    weeks: list[WeekAttendance]
+
+
+def attendance_report(
+    *, cohort_ids: Iterable[int], now: datetime | None = None
+) -> AttendanceReport:
+    """``attendance_summaries`` of the cohorts, and their attended / counted lessons per week
+    of the lab's calendar (by the same rules, in the same pass over the same three queries)."""
+    now = now or utcnow()
+    data = _load_rate_data(cohort_ids=cohort_ids)
+    attended: dict[int, int] = defaultdict(int)  # by lesson id
+    counted: dict[int, int] = defaultdict(int)
+
+    def tally(lesson: LessonSlot, outcome: Outcome) -> None:
+        if outcome in COUNTED_OUTCOMES:
+            counted[lesson.id] += 1
+            if outcome == Outcome.ATTENDED:
+                attended[lesson.id] += 1
+
+    summaries = {
+        span.enrolment_id: summarise(
+            span, data.lessons.get(span.cohort_id, []), data.statuses, now=now, each=tally
+        )
+        for span in data.spans
+    }
+    zone = lab_zone()
+    weeks: dict[date, WeekAttendance] = {}
+    for lessons in data.lessons.values():
+        for lesson in lessons:
+            if lesson.id not in counted:
+                continue
+            day = lesson.starts_at.astimezone(zone).date()
+            monday = day - timedelta(days=day.weekday())
+            week = weeks.get(monday) or weeks.setdefault(monday, WeekAttendance(monday))
+            week.counted += counted[lesson.id]
+            week.attended += attended[lesson.id]
+    return AttendanceReport(summaries, [weeks[monday] for monday in sorted(weeks)])
 
 
 # ---------------------------------------------------------------------------------------------

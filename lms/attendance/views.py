@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from lms import exports as shared_exports
 from lms.accounts.models import Role
 from lms.attendance import exports, services
 from lms.attendance.forms import (
@@ -337,38 +338,34 @@ def grid(cohort_id: int):
     )
 
 
-def _download(content: bytes, mimetype: str, filename: str) -> Response:
-    return Response(
-        content,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+def _export(cohort: Cohort, fmt: str) -> Response:
+    grid = services.cohort_grid(cohort)
+    language = current_language()
+    if fmt == "csv":
+        content = exports.csv_bytes(grid, delimiter=shared_exports.csv_delimiter(language))
+        mimetype = shared_exports.CSV_MIMETYPE
+    else:
+        content = exports.xlsx_bytes(
+            grid, title=cohort.course.title(language), right_to_left=language == "ar"
+        )
+        mimetype = shared_exports.XLSX_MIMETYPE
+    shared_exports.record_export(
+        "attendance", actor=current_user, subject=cohort, fmt=fmt, rows=len(grid.rows)
     )
+    db.session.commit()
+    return shared_exports.download(content, mimetype, f"attendance-cohort-{cohort.id}.{fmt}")
 
 
 @bp.get("/attendance/cohorts/<int:cohort_id>/attendance.csv")
 @role_required(*STAFF)
 def grid_csv(cohort_id: int):
-    cohort = load_cohort(cohort_id)
-    content = exports.csv_bytes(
-        services.cohort_grid(cohort), delimiter="," if current_language() == "en" else ";"
-    )
-    return _download(content, "text/csv; charset=utf-8", f"attendance-cohort-{cohort.id}.csv")
+    return _export(load_cohort(cohort_id), "csv")
 
 
 @bp.get("/attendance/cohorts/<int:cohort_id>/attendance.xlsx")
 @role_required(*STAFF)
 def grid_xlsx(cohort_id: int):
-    cohort = load_cohort(cohort_id)
-    content = exports.xlsx_bytes(
-        services.cohort_grid(cohort),
-        title=cohort.course.title(current_language()),
-        right_to_left=current_language() == "ar",
-    )
-    return _download(
-        content,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        f"attendance-cohort-{cohort.id}.xlsx",
-    )
+    return _export(load_cohort(cohort_id), "xlsx")
 
 
 @bp.post("/attendance/cohorts/<int:cohort_id>/final-project")

@@ -14,6 +14,8 @@ from lms.enrolment import services as enrolment
 from lms.extensions import db
 from lms.families.models import local_today
 from lms.families.services import children_of
+from lms.messaging.services import messages_for_parent
+from lms.reports.views import render_dashboard
 from lms.security import role_required
 
 bp = Blueprint("dashboard", __name__)
@@ -56,6 +58,7 @@ def parent_home():
         today=local_today(),
         overview=overview,
         certificates=certificates_of_children([child.id for child in children]),
+        messages=messages_for_parent(current_user, limit=5),
     )
 
 
@@ -81,4 +84,5 @@ def instructor_home():
 @bp.get("/coordinator")
 @role_required(Role.COORDINATOR)
 def coordinator_home():
-    return render_template("dashboard/coordinator_home.html")
+    # The dashboard of the current term (or of ?term=...), with the tools under it.
+    return render_dashboard()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
-from lms.demo import accounts, attendance, courses, enrolment, families
+from lms.demo import accounts, attendance, courses, enrolment, families, operations
 from lms.extensions import db
 
 DEMO_PASSWORD = accounts.DEMO_PASSWORD
@@ -22,13 +22,16 @@ def seed_demo(*, if_empty: bool = False) -> dict | None:
     children = families.seed(people)
     catalogue = courses.seed(people)
     enrolments = enrolment.seed(people)
-    roll_calls = attendance.seed(people)  # last: it needs everything above
+    operations.prepare(people)  # places in running groups date from before their start
+    roll_calls = attendance.seed(people)  # it needs everything above
+    dashboard = operations.seed(people)  # a child at risk, a message sent
     return {
         "people": people,
         "children": children,
         "catalogue": catalogue,
         "enrolments": enrolments,
         "attendance": roll_calls,
+        "operations": dashboard,
     }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import Role, User, new_session_token
 from lms.accounts.services import find_user_by_email, normalize_email
+from lms.audit import services as audit
 from lms.database import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
@@ -283,6 +284,15 @@ def record_consent(child: Child, *, actor: User, kind: str, granted: bool) -> Co
     )
     child.consent_records.append(record)
     db.session.flush()
+    audit.record(
+        "family.consent",
+        actor=actor,
+        subject=child,
+        kind=kind,
+        granted=granted,
+        notice_version=version,
+        consent_record_id=record.id,
+    )
     return record
 
 
@@ -307,9 +317,20 @@ def save_health(
             field="consent",
         )
     record_consent(child, actor=actor, kind=ConsentKind.HEALTH, granted=consent)
+    before = (child.allergies, child.medical_notes)
     child.allergies = allergies if consent else None
     child.medical_notes = medical_notes if consent else None
     db.session.flush()
+    if before != (child.allergies, child.medical_notes):
+        # Whether each field changed, never what it says.
+        audit.record(
+            "family.health_data",
+            actor=actor,
+            subject=child,
+            allergies_changed=before[0] != child.allergies,
+            medical_notes_changed=before[1] != child.medical_notes,
+            stored=child.has_health_data,
+        )
     return child
 
 
@@ -865,6 +886,7 @@ def erase_child(child: Child, *, actor: User, password: str) -> None:
     _require_guardian(actor, child)
     _check_password(actor, password)
     _erase_child(child)
+    audit.record("family.child_erased", actor=actor, subject=child)
 
 
 def _erase_account(user: User) -> None:
@@ -916,7 +938,9 @@ def erase_account(user: User, *, password: str) -> None:
     if not user.is_parent:
         raise DomainError(_l("Staff accounts are closed by a coordinator."))
     _check_password(user, password)
+    children = [child.id for child in children_of(user)]
     _erase_account(user)
+    audit.record("family.account_erased", actor=user, subject=user, children=children)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -987,6 +1011,7 @@ def _purge_safeguarding(now: datetime, report: PurgeReport) -> None:
     )
     for child in children:
         erase_safeguarding_data(child)
+        audit.record("family.safeguarding_purged", actor=None, subject=child)
         report.safeguarding_erased.append(child.id)
 
 
@@ -1023,6 +1048,7 @@ def _purge_accounts(now: datetime, report: PurgeReport) -> None:
             except DomainError as error:
                 report.accounts_refused.append((user.id, str(error.message)))
             else:
+                audit.record("family.account_purged", actor=None, subject=user)
                 report.accounts_closed.append(user.id)
     db.session.flush()
 

@@ -1,0 +1,44 @@
+"""The message form: who it is for, a subject, a plain-text body."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from lms.messaging.models import BODY_MAX, SUBJECT_MAX
+
+
+def _optional_int(value):
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1  # not a choice: the field says so
+
+
+class MessageForm(FlaskForm):
+    audience = SelectField(_l("To"), validators=[DataRequired()])
+    cohort = SelectField(_l("Cohort"), coerce=_optional_int, validators=[Optional()])
+    course = SelectField(_l("Course"), coerce=_optional_int, validators=[Optional()])
+    term = SelectField(_l("Term"), validators=[Optional()])
+    subject = StringField(
+        _l("Subject"),
+        validators=[DataRequired(_l("Write a subject.")), Length(max=SUBJECT_MAX)],
+        render_kw={"maxlength": SUBJECT_MAX, "autocomplete": "off"},
+    )
+    body = TextAreaField(
+        _l("Message"),
+        description=_l(
+            "Plain text. Web addresses (https://...) become links. At most %(num)d characters.",
+            num=BODY_MAX,
+        ),
+        # The service counts after line ends are made single (\r\n -> \n); this only stops
+        # a request far too big to be a message.
+        validators=[DataRequired(_l("Write the message.")), Length(max=2 * BODY_MAX)],
+        render_kw={"maxlength": BODY_MAX, "rows": 10},
+    )
+    preview = SubmitField(_l("Preview"))
+    send = SubmitField(_l("Send to the families"))

@@ -1,0 +1,92 @@
+"""A message written to families, who received it, and which cohorts it concerned."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.courses.models import Cohort, Course
+from lms.database import UTCDateTime, utcnow
+from lms.extensions import db
+
+SUBJECT_MAX = 150
+BODY_MAX = 5000
+
+
+class Audience(enum.StrEnum):
+    COHORT = "cohort"  # the parents of the children holding a seat in one cohort
+    COURSE = "course"  # ... in every cohort of a course that starts in one term
+    WAITING_LISTS = "waiting_lists"  # the parents of every child on a waiting list
+
+
+AUDIENCE_LABELS = {
+    Audience.COHORT: _l("The families of a cohort"),
+    Audience.COURSE: _l("The families of every cohort of a course this term"),
+    Audience.WAITING_LISTS: _l("Every family with a child on a waiting list"),
+}
+
+
+message_cohorts = Table(
+    "message_cohorts",
+    db.metadata,
+    Column("message_id", ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("cohort_id", ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_message_cohorts_cohort_id", "cohort_id"),
+)
+
+
+class Message(db.Model):
+    """A copy of what was sent: by whom, to which audience, when, to how many parents."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint("audience IN ('cohort', 'course', 'waiting_lists')", name="audience_known"),
+        CheckConstraint(
+            "(audience = 'cohort' AND cohort_id IS NOT NULL) "
+            "OR (audience = 'course' AND course_id IS NOT NULL AND term_key IS NOT NULL) "
+            "OR audience = 'waiting_lists'",
+            name="audience_complete",
+        ),
+        CheckConstraint("recipient_count >= 0", name="recipient_count_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    audience: Mapped[str] = mapped_column(String(20))
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    term_key: Mapped[str | None] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(SUBJECT_MAX))
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    recipient_count: Mapped[int] = mapped_column(default=0)
+
+    author: Mapped[User | None] = relationship()
+    cohort: Mapped[Cohort | None] = relationship()
+    course: Mapped[Course | None] = relationship()
+    cohorts: Mapped[list[Cohort]] = relationship(secondary=message_cohorts, order_by="Cohort.id")
+
+    def __repr__(self) -> str:
+        return f"<Message {self.id} {self.audience}>"
+
+
+class MessageRecipient(db.Model):
+    """A parent the message was sent to (what their dashboard lists)."""
+
+    __tablename__ = "message_recipients"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    message: Mapped[Message] = relationship()
