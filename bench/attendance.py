@@ -231,6 +231,7 @@ def main() -> None:
                 "MAIL_DELIVER_AFTER_COMMIT": False,
                 "ARGON2_TIME_COST": 1,
                 "ARGON2_MEMORY_COST_KIB": 1024,
+                "LOG_LEVEL": "WARNING",
             }
         )
         now = datetime.now(UTC)
