@@ -114,6 +114,27 @@ def test_download_permission_sweep(app, client, finished, instructor, who):
     ).status_code in (302, 403)
 
 
+@pytest.mark.parametrize("change", ["revoked", "superseded"])
+def test_parents_download_only_a_valid_certificate(app, client, finished, change):
+    """A revoked or replaced PDF would still read as valid once printed."""
+    first = issue_all(app, finished)[0]
+    with app.app_context():
+        certificate = db.session.get(Certificate, first)
+        coordinator = db.session.get(User, finished.coordinator)
+        if change == "revoked":
+            services.revoke_certificate(certificate, actor=coordinator, reason="Erreur de groupe")
+        else:
+            replacement = services.reissue_certificate(certificate, actor=coordinator).id
+        db.session.commit()
+    login(client, user(app, finished.karim))
+    assert client.get(f"/certificates/{first}.pdf").status_code == 404
+    if change == "superseded":
+        assert client.get(f"/certificates/{replacement}.pdf").status_code == 200
+    client.post("/logout")
+    login(client, user(app, finished.coordinator))
+    assert client.get(f"/certificates/{first}.pdf").status_code == 200
+
+
 def test_parent_dashboard_lists_the_certificates(app, client, finished):
     issue_all(app, finished)
     login(client, user(app, finished.karim))
