@@ -203,8 +203,16 @@ def _deliver_in_background(app: Flask, ids: list[int]) -> None:
             db.session.remove()
 
 
+# SQLAlchemy sends after_commit and after_rollback for savepoints too (begin_nested). A
+# released savepoint commits nothing yet: the messages wait for the whole transaction (a
+# delivery thread started then would find no row to send). A savepoint rolled back keeps the
+# list: the rows it removed are skipped at delivery, which sends only pending messages.
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     ids = session.info.pop(_SESSION_KEY, None)
     if not ids:
         return
@@ -217,4 +225,6 @@ def _after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     session.info.pop(_SESSION_KEY, None)

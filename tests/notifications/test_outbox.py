@@ -175,6 +175,51 @@ def test_delivery_right_after_commit(app):
     assert status == OutboxStatus.SENT
 
 
+@pytest.mark.committed
+def test_savepoints_do_not_send_the_transactions_mail_early_or_lose_it(app, monkeypatch):
+    """A service that uses a savepoint (begin_nested) after queuing mail: the mail leaves once,
+    after the whole transaction commits, and a rolled-back savepoint loses only its own."""
+    app.config["MAIL_DELIVER_AFTER_COMMIT"] = True
+    deliveries: list[tuple[list[int], bool]] = []
+    deliver = services._deliver_in_background
+
+    def observed(app, ids):
+        with app.app_context():  # is the outer transaction committed when delivery starts?
+            visible = db.session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.id.in_(ids))
+            )
+            db.session.remove()
+        deliveries.append((sorted(ids), visible > 0))
+        deliver(app, ids)
+
+    monkeypatch.setattr(services, "_deliver_in_background", observed)
+    with app.app_context():
+        before = queue(to="before@example.ma").id
+        with db.session.begin_nested():  # released
+            inside = queue(to="inside@example.ma").id
+        try:
+            with db.session.begin_nested():  # rolled back: its message is gone
+                queue(to="gone@example.ma")
+                raise RuntimeError("refused")
+        except RuntimeError:
+            pass
+        after = queue(to="after@example.ma").id
+        assert deliveries == []
+        db.session.commit()
+    for thread in threading.enumerate():
+        if thread.name == "outbox":
+            thread.join(10)
+    assert len(deliveries) == 1
+    ids, visible = deliveries[0]
+    assert {before, inside, after} <= set(ids)
+    assert visible
+    with app.app_context():
+        sent = db.session.scalars(
+            select(OutboxMessage.recipient).where(OutboxMessage.status == OutboxStatus.SENT)
+        ).all()
+    assert sorted(sent) == ["after@example.ma", "before@example.ma", "inside@example.ma"]
+
+
 def test_mime_message_with_attachment(app):
     with app.app_context():
         message = services.queue_email(
