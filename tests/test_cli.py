@@ -101,6 +101,12 @@ def test_seed_demo_is_idempotent_and_prints_logins(app, runner):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == users
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    # Without --if-empty, loading over the demo completes what is missing and adds no copies.
+    third = runner.invoke(args=["lms", "seed-demo"])
+    assert third.exit_code == 0, third.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == users
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
 def test_demo_logins_work(app, client, runner):

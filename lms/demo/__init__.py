@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
-from lms.demo import accounts, attendance, courses, enrolment, families, operations
+from lms.demo import accounts, attendance, certificates, courses, enrolment, families, operations
 from lms.extensions import db
 
 DEMO_PASSWORD = accounts.DEMO_PASSWORD
@@ -22,8 +22,10 @@ def seed_demo(*, if_empty: bool = False) -> dict | None:
     children = families.seed(people)
     catalogue = courses.seed(people)
     enrolments = enrolment.seed(people)
+    finished = certificates.enrol(people)  # a group that is over, joined before it started
     operations.prepare(people)  # places in running groups date from before their start
-    roll_calls = attendance.seed(people)  # it needs everything above
+    roll_calls = attendance.seed(people, skip=finished)  # it needs everything above
+    issued = certificates.seed(people)  # the finished group's register and certificates
     dashboard = operations.seed(people)  # a child at risk, a message sent
     return {
         "people": people,
@@ -31,6 +33,7 @@ def seed_demo(*, if_empty: bool = False) -> dict | None:
         "catalogue": catalogue,
         "enrolments": enrolments,
         "attendance": roll_calls,
+        "certificates": issued,
         "operations": dashboard,
     }
 

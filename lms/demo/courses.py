@@ -116,6 +116,8 @@ COHORTS = [
     ("Arduino", 1, "3", time(17, 30), "mehdi", None, "fr", 1, 10, "open"),
     ("Arduino", 0, "4", time(17, 30), "salma", None, "en", 4, 10, "draft"),
     ("Impression 3D et Tinkercad", 0, "0", time(17, 30), "salma", "mehdi", "fr", -1, 8, "open"),
+    # Over a few weeks ago: lms/demo/certificates.py completes it and issues its certificates.
+    ("Impression 3D et Tinkercad", 1, "2", time(14, 30), "salma", None, "fr", -11, 6, "closed"),
     ("Impression 3D et Tinkercad", 1, "5", time(11, 30), "salma", None, "fr", 3, 8, "open"),
 ]
 

@@ -31,7 +31,7 @@ def test_seed_demo_builds_a_current_catalogue(ctx, frozen_now, today):
 
     assert count(Course) == 5
     assert count(Room) == 2
-    assert count(Cohort) == 10
+    assert count(Cohort) == 11
     assert count(Lesson) > 80
     titles = set(db.session.scalars(select(Closure.label)))
     assert {"Fête du Trône", "Fête de l'Indépendance", "Manifeste de l'Indépendance"} <= titles
