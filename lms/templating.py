@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 
 from flask import Flask, request
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, format_percent
 
 from lms.accounts.models import ROLE_LABELS
 from lms.notifications.models import OUTBOX_STATUS_LABELS
@@ -21,11 +22,20 @@ def readable_iso(value: str | None) -> str:
     return format_datetime(datetime.fromisoformat(value), "medium")
 
 
+def percent(value: float | None) -> str:
+    """A rate in percent (0-100) as the reader writes it: "75 %" in French. Rounded down, as
+    the certificate threshold is compared: 79.6 % shows as 79 %, never as the 80 % it is not."""
+    if value is None:
+        return "—"
+    return format_percent(math.floor(value) / 100)
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.filters["merge"] = lambda first, second: {**first, **second}
     app.jinja_env.filters["isodate"] = readable_iso
+    app.jinja_env.filters["percent"] = percent
     app.jinja_env.globals["current_path"] = lambda: request.full_path.rstrip("?")
     app.jinja_env.globals["role_names"] = ROLE_LABELS
     app.jinja_env.globals["outbox_status_names"] = OUTBOX_STATUS_LABELS

@@ -6,6 +6,8 @@ child, one column per lesson, then the child's figures; a last row with each les
 
 from __future__ import annotations
 
+import math
+
 from flask_babel import format_date
 from flask_babel import gettext as _
 
@@ -29,7 +31,8 @@ def _cell(status: str | None, outcome: Outcome) -> str:
 
 
 def _rate(value: float | None) -> int | str:
-    return "" if value is None else round(value)
+    """Whole percent, rounded down like every rate the lab shows (see lms.templating.percent)."""
+    return "" if value is None else math.floor(value)
 
 
 def grid_table(grid: CohortGrid) -> list[list]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_percent, format_time, ngettext
+from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -484,11 +484,3 @@ def roster_field(child_id: int) -> str:
 def first_name_in(child: Child) -> str:
     """The child's first name in Arabic script for Arabic readers, when the parents gave one."""
     return (child.first_name_ar if current_language() == "ar" else None) or child.first_name
-
-
-@bp.app_template_filter("percent")
-def percent(value: float | None) -> str:
-    """A rate in percent (0-100) as the reader writes it: "75 %" in French."""
-    if value is None:
-        return "—"
-    return format_percent(value / 100)

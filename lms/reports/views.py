@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import format_date, format_percent
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from lms.reports import charts, exports, services
 from lms.reports.forms import ExportFilterForm, TermForm
 from lms.reports.permissions import can_export_office_files, can_export_roster
 from lms.security import role_required
+from lms.templating import percent
 
 bp = Blueprint("reports", __name__)
 
@@ -59,10 +60,6 @@ def _term_form(term: Term) -> TermForm:
     return form
 
 
-def _percent(value: float | None) -> str:
-    return "—" if value is None else format_percent(value / 100)
-
-
 def _cohort_label(cohort: Cohort, language: str) -> str:
     return f"{cohort.course.title(language)} · {format_date(cohort.start_date, 'd MMM')}"
 
@@ -79,7 +76,7 @@ def _charts(report: services.TermReport) -> dict:
             charts.Bar(
                 label,
                 tally.fill_rate or 0,
-                f"{tally.seats_taken}/{tally.capacity} · {_percent(tally.fill_rate)}",
+                f"{tally.seats_taken}/{tally.capacity} · {percent(tally.fill_rate)}",
                 low=(tally.fill_rate or 0) < 50,
             )
             for label, tally in fill_rows
@@ -98,8 +95,8 @@ def _charts(report: services.TermReport) -> dict:
         description=_("The share of counted lessons that were attended, each week of the term."),
         id_="chart-attendance",
         reference=threshold,
-        tick_label=_percent,
-        reference_label=_("Certificate threshold (%(rate)s)", rate=_percent(threshold))
+        tick_label=percent,
+        reference_label=_("Certificate threshold (%(rate)s)", rate=percent(threshold))
         if threshold is not None
         else "",
     )
@@ -128,10 +125,10 @@ def _charts(report: services.TermReport) -> dict:
         "fill": fill,
         "fill_rows": fill_rows,
         "fill_table": [
-            (label, t.seats_taken, t.capacity, _percent(t.fill_rate)) for label, t in fill_rows
+            (label, t.seats_taken, t.capacity, percent(t.fill_rate)) for label, t in fill_rows
         ],
         "week_table": [
-            (format_date(w.monday, "d MMMM"), w.attended, w.counted, _percent(w.rate))
+            (format_date(w.monday, "d MMMM"), w.attended, w.counted, percent(w.rate))
             for w in report.weeks
         ],
         "track_table": [(TRACK_LABELS[track], n) for track, n in report.track_children],
