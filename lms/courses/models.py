@@ -337,6 +337,12 @@ class Cohort(db.Model):
             return None
         return (self.enrolment_closes_at.astimezone(lab_zone()) - timedelta(seconds=1)).date()
 
+    def is_running(self, now: datetime | None = None) -> bool:
+        """Open or closed for enrolment and not over yet: families' places in it still move."""
+        if self.status not in (CohortStatus.OPEN, CohortStatus.CLOSED):
+            return False
+        return self.end_date >= (now or utcnow()).astimezone(lab_zone()).date()
+
     def enrolment_is_open(self, now: datetime | None = None) -> bool:
         """Open status and inside the enrolment window (an open bound is no bound)."""
         now = now or utcnow()

@@ -79,14 +79,20 @@ def enrol(people: dict[str, User]) -> Cohort | None:
         return None
     last_message = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
     joined = local_instant(cohort.start_date - timedelta(days=7), time(18))
+    coordinator = people[COORDINATOR]
     for child in _children().values():
-        _quietly(
-            enrolment.enrol_by_coordinator,
-            child,
-            cohort,
-            actor=people[COORDINATOR],
-            now=joined,
+        place = _quietly(
+            enrolment.enrol_by_coordinator, child, cohort, actor=coordinator, now=joined
         )
+        if place is not None and place.balance_centimes > 0:  # paid at the first lesson
+            _quietly(
+                enrolment.record_payment,
+                place,
+                actor=coordinator,
+                amount_centimes=place.balance_centimes,
+                method="cash",
+                paid_on=cohort.start_date,
+            )
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.id > last_message))
     db.session.flush()
     return cohort

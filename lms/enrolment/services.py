@@ -101,9 +101,7 @@ def local_day(instant: datetime) -> date:
 
 def is_running(cohort: Cohort, now: datetime | None = None) -> bool:
     """A group whose seats still matter: open or closed for enrolment, not over yet."""
-    now = now or utcnow()
-    running = cohort.status in (CohortStatus.OPEN, CohortStatus.CLOSED)
-    return running and cohort.end_date >= local_day(now)
+    return cohort.is_running(now or utcnow())
 
 
 def _clean(text: str | None, limit: int) -> str:

@@ -182,6 +182,25 @@ class TestFamilyActions:
         again = client.post(f"/enrolments/{enrolment.id}/withdraw", follow_redirects=True)
         assert "Yasmine is no longer in this group." in text(again)
 
+    def test_a_group_that_is_over_offers_no_withdrawal(
+        self, client, login_as, cohort, family, frozen_now
+    ):
+        user, yasmine, _ = family
+        enrolment = services.enrol(yasmine, cohort, actor=get(user))
+        db.session.commit()
+        login_as(user)
+        for page in ("/parent", f"/children/{yasmine.id}"):
+            assert f"/enrolments/{enrolment.id}/withdraw" in text(client.get(page))
+        frozen_now.move_to(NOW.replace(year=2027, month=1, day=4))  # the group ended in November
+        login_as(user)  # the earlier session has expired
+        for page in ("/parent", f"/children/{yasmine.id}"):
+            shown = text(client.get(page))
+            assert f"/enrolments/{enrolment.id}/withdraw" not in shown
+            assert "Group over" in shown
+        refused = client.post(f"/enrolments/{enrolment.id}/withdraw", follow_redirects=True)
+        assert "This group is over." in text(refused)
+        assert db.session.get(Enrolment, enrolment.id).status == EnrolmentStatus.ENROLLED
+
     def test_a_foreign_next_is_ignored(self, client, login_as, cohort, family):
         user, yasmine, _ = family
         enrolment = services.enrol(yasmine, cohort, actor=get(user))
