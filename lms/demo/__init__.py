@@ -8,7 +8,16 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lms.accounts.models import User
-from lms.demo import accounts, attendance, certificates, courses, enrolment, families, operations
+from lms.demo import (
+    accounts,
+    attendance,
+    certificates,
+    courses,
+    enrolment,
+    families,
+    operations,
+    regulars,
+)
 from lms.extensions import db
 
 DEMO_PASSWORD = accounts.DEMO_PASSWORD
@@ -22,6 +31,7 @@ def seed_demo(*, if_empty: bool = False) -> dict | None:
     children = families.seed(people)
     catalogue = courses.seed(people)
     enrolments = enrolment.seed(people)
+    classes = regulars.seed(people)  # the groups under way get their children
     finished = certificates.enrol(people)  # a group that is over, joined before it started
     operations.prepare(people)  # places in running groups date from before their start
     roll_calls = attendance.seed(people, skip=finished)  # it needs everything above
@@ -32,6 +42,7 @@ def seed_demo(*, if_empty: bool = False) -> dict | None:
         "children": children,
         "catalogue": catalogue,
         "enrolments": enrolments,
+        "regulars": classes,
         "attendance": roll_calls,
         "certificates": issued,
         "operations": dashboard,

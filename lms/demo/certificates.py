@@ -20,8 +20,8 @@ from lms.certificates import services as certificates
 from lms.clock import local_instant, local_today
 from lms.courses import services as courses
 from lms.courses.models import Cohort, CohortStatus, Course, Lesson, LessonStatus
+from lms.demo.enrolment import attempt
 from lms.enrolment import services as enrolment
-from lms.errors import DomainError
 from lms.extensions import db
 from lms.families.models import Child
 from lms.notifications.models import OutboxMessage
@@ -63,15 +63,6 @@ def _children() -> dict[str, Child]:
     return {child.first_name: child for child in found}
 
 
-def _quietly(action, *args, **kwargs):
-    """Run a service in a savepoint; None if a rule refuses it on the day the demo loads."""
-    try:
-        with db.session.begin_nested():
-            return action(*args, **kwargs)
-    except DomainError:
-        return None
-
-
 def enrol(people: dict[str, User]) -> Cohort | None:
     """The children joined a week before the group's first lesson (before the roll calls)."""
     cohort = finished_cohort()
@@ -81,11 +72,11 @@ def enrol(people: dict[str, User]) -> Cohort | None:
     joined = local_instant(cohort.start_date - timedelta(days=7), time(18))
     coordinator = people[COORDINATOR]
     for child in _children().values():
-        place = _quietly(
+        place = attempt(
             enrolment.enrol_by_coordinator, child, cohort, actor=coordinator, now=joined
         )
         if place is not None and place.balance_centimes > 0:  # paid at the first lesson
-            _quietly(
+            attempt(
                 enrolment.record_payment,
                 place,
                 actor=coordinator,
@@ -121,7 +112,7 @@ def seed(people: dict[str, User]) -> dict:
         entries = {
             child_id: MarkEntry(marks[number % len(marks)]) for child_id, marks in register.items()
         }
-        _quietly(
+        attempt(
             attendance.save_roll_call,
             lesson,
             actor=cohort.lead,
@@ -129,7 +120,7 @@ def seed(people: dict[str, User]) -> dict:
             now=lesson.ends_at + timedelta(hours=2),
         )
     if cohort.course.requires_final_project and lessons:
-        _quietly(
+        attempt(
             attendance.set_final_projects,
             cohort,
             actor=cohort.lead,
@@ -140,8 +131,8 @@ def seed(people: dict[str, User]) -> dict:
             ],
             now=lessons[-1].ends_at + timedelta(hours=2),
         )
-    _quietly(courses.set_cohort_status, cohort, CohortStatus.COMPLETED, actor=coordinator)
-    issued = _quietly(certificates.issue_to_all_eligible, cohort, actor=coordinator) or []
+    attempt(courses.set_cohort_status, cohort, CohortStatus.COMPLETED, actor=coordinator)
+    issued = attempt(certificates.issue_to_all_eligible, cohort, actor=coordinator) or []
     # The demo families are made up: the e-mails about their certificates are not sent.
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.id > last_message))
     db.session.flush()

@@ -76,7 +76,7 @@ def _child(first_name: str) -> Child | None:
     )
 
 
-def _try(action, *args, **kwargs):
+def attempt(action, *args, **kwargs):
     """Run a service in a savepoint; None if a rule refuses it today."""
     try:
         with db.session.begin_nested():
@@ -89,8 +89,8 @@ def _enrol(child: Child | None, cohort: Cohort | None, coordinator: User) -> Enr
     if child is None or cohort is None:
         return None
     if cohort.status == CohortStatus.OPEN and cohort.enrolment_is_open():
-        return _try(services.enrol, child, cohort, actor=child.guardians[0])
-    return _try(services.enrol_by_coordinator, child, cohort, actor=coordinator)
+        return attempt(services.enrol, child, cohort, actor=child.guardians[0])
+    return attempt(services.enrol_by_coordinator, child, cohort, actor=coordinator)
 
 
 def _rush_family(spec, born: date) -> Child:
@@ -130,7 +130,7 @@ def seed(people: dict[str, User]) -> dict:
     python = db.session.scalar(select(Course).where(Course.title_fr == "Python pour débutants"))
     mohammed = _child("Mohammed")
     if python is not None and mohammed is not None:
-        _try(
+        attempt(
             services.grant_prerequisite_waiver,
             mohammed,
             python,
@@ -164,7 +164,7 @@ def seed(people: dict[str, User]) -> dict:
         seated = [e for e in rushed if e.status == EnrolmentStatus.ENROLLED]
         if seated:
             leaving = seated[0]
-            _try(services.withdraw, leaving, actor=leaving.child.guardians[0])
+            attempt(services.withdraw, leaving, actor=leaving.child.guardians[0])
 
     # Fees: a scholarship, and payments at the reception or by transfer.
     paid = 0
@@ -179,7 +179,7 @@ def seed(people: dict[str, User]) -> dict:
         owed = enrolment.balance_centimes
         if owed <= 0:
             continue
-        if _try(
+        if attempt(
             services.record_payment,
             enrolment,
             actor=coordinator,
@@ -191,7 +191,7 @@ def seed(people: dict[str, User]) -> dict:
             paid += 1
     zineb = enrolments.get("Zineb")
     if zineb is not None and zineb.status == EnrolmentStatus.ENROLLED:
-        _try(
+        attempt(
             services.set_fee_waiver,
             zineb,
             actor=coordinator,
@@ -200,7 +200,7 @@ def seed(people: dict[str, User]) -> dict:
         )
     for enrolment in rushed[1:4]:
         if enrolment.status == EnrolmentStatus.ENROLLED:
-            _try(
+            attempt(
                 services.record_payment,
                 enrolment,
                 actor=coordinator,

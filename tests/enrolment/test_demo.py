@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from lms.clock import local_today
+from lms.courses.models import Cohort, CohortStatus
 from lms.demo import seed_demo
 from lms.enrolment import services
 from lms.enrolment.models import Enrolment, EnrolmentStatus, Payment, PrerequisiteWaiver
@@ -37,3 +39,14 @@ def test_the_demo_has_a_full_group_a_waiting_list_an_offer_and_payments(ctx, fro
     assert db.session.scalar(select(func.count()).select_from(Payment)) >= 3
     assert db.session.scalar(select(func.count()).select_from(PrerequisiteWaiver)) == 1
     assert services.check_consistency() == []
+    # The groups under way have a class to take the roll of.
+    running = db.session.scalars(
+        select(Cohort).where(
+            Cohort.status.in_((CohortStatus.OPEN, CohortStatus.CLOSED)),
+            Cohort.start_date <= local_today(),
+            Cohort.end_date >= local_today(),
+        )
+    ).all()
+    assert running
+    assert all(cohort.seats_taken >= 7 for cohort in running), [c.seats_taken for c in running]
+    assert created["regulars"]["payments"] >= len(running) * 4

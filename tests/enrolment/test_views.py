@@ -471,6 +471,16 @@ class TestLanguages:
         assert 'dir="rtl"' in arabic
         assert "قبول المقعد" in arabic
 
+    def test_arabic_readers_see_the_arabic_first_name(self, client, login_as, cohort, make_family):
+        user, child = make_family(first_name="Yasmine", first_name_ar="ياسمين", locale="ar")
+        services.enrol(child, cohort, actor=get(user))
+        db.session.commit()
+        login_as(user)
+        arabic = text(client.get("/parent"))
+        assert "<h3>ياسمين</h3>" in arabic
+        client.post("/language", data={"language": "fr"})
+        assert "<h3>Yasmine</h3>" in text(client.get("/parent"))
+
 
 def test_the_family_export_page_lists_enrolments_and_payments(
     client, login_as, cohort, family, world
