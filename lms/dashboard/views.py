@@ -68,13 +68,14 @@ def instructor_home():
     now = utcnow()
     today = local_today()
     todays = lessons_between(today, today, instructor_id=current_user.id)
-    catch_up = lessons_to_catch_up(current_user, now=now)
+    recent = lessons_to_catch_up(current_user, now=now)
     lessons = upcoming_lessons_for_instructor(current_user)
-    progress = lesson_progress([lesson.id for lesson in todays + catch_up])
+    progress = lesson_progress([lesson.id for lesson in todays + recent])
     return render_template(
         "dashboard/instructor_home.html",
         todays=todays,
-        catch_up=[lesson for lesson in catch_up if progress[lesson.id].to_mark],
+        # The last 7 days' lessons with children, whose marks can still be changed.
+        recent=[lesson for lesson in recent if progress[lesson.id].enrolled],
         progress=progress,
         lessons=lessons,
         now=now,

@@ -298,7 +298,11 @@ def test_the_instructor_home_puts_todays_lessons_first_with_the_count_to_mark(ap
     week = page.index("My lessons this week")
     assert today < page.index(roster_url(term, 5)) < week
     assert "3 children to mark" in page
-    assert "Roll calls to finish" in page  # lessons 2 to 4 are not marked (lesson 1 too old)
+    recent = page[page.index('id="recent-lessons"') : page.index("My lessons this week")]
+    # Weekly lessons, today is lesson 5's day: only lesson 4 can still be changed.
+    shown = [f'href="{roster_url(term, n)}"' in recent for n in (1, 2, 3, 4)]
+    assert shown == [False, False, False, True]
+    assert "3 children to mark" in recent
     with app.app_context():
         mark(term, 5, {0: "present", 1: "present"})
         db.session.commit()
@@ -308,6 +312,14 @@ def test_the_instructor_home_puts_todays_lessons_first_with_the_count_to_mark(ap
         mark(term, 5, {2: "present"})
         db.session.commit()
     assert "Roll call done" in lead.get("/instructor").get_data(as_text=True)
+    with app.app_context():
+        mark(term, 4, {0: "present", 1: "absent", 2: "late"})
+        db.session.commit()
+    page = lead.get("/instructor").get_data(as_text=True)
+    recent = page[page.index('id="recent-lessons"') : page.index("My lessons this week")]
+    assert f'href="{roster_url(term, 4)}"' in recent  # still there, to correct a mark
+    assert "Roll call done" in recent
+    assert "to mark" not in recent
 
 
 def test_the_cohort_list_shows_ones_own_cohorts(app, client, term):
