@@ -8,3 +8,17 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// The navigation's "Management" menu closes on a click elsewhere or on Escape.
+document.addEventListener("click", (event) => {
+  for (const menu of document.querySelectorAll("details.nav-more[open]")) {
+    if (!menu.contains(event.target)) menu.open = false;
+  }
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  for (const menu of document.querySelectorAll("details.nav-more[open]")) {
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  }
+});
