@@ -169,6 +169,11 @@ class ClosureForm(FlaskForm):
         _l("Last day"), required=False, description=_l("Leave empty for a single day.")
     )
     label = text(_l("Reason"), max_length=120, required=True, description=_l("E.g. Throne Day."))
+    cancel_lessons = BooleanField(
+        _l("Cancel the lessons already planned on these days"),
+        default=True,
+        description=_l("Each group's families are told by e-mail."),
+    )
 
 
 class CohortForm(FlaskForm):

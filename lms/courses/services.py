@@ -309,6 +309,22 @@ def scheduled_lessons_during(closure: Closure) -> list[Lesson]:
     )
 
 
+def cancel_lessons_during(closure: Closure, *, actor: User) -> tuple[list[Lesson], list[Lesson]]:
+    """Cancel the lessons planned on a closure's days that have not started yet, telling each
+    group's families (the closure's reason is the lessons' note). Returns the lessons
+    cancelled and those left as they were (already started, or in a completed cohort)."""
+    _require_coordinator(actor)
+    cancelled, left = [], []
+    for lesson in scheduled_lessons_during(closure):
+        try:
+            _check_changeable(lesson)
+        except DomainError:
+            left.append(lesson)
+            continue
+        cancelled.append(cancel_lesson(lesson, actor=actor, note=closure.label))
+    return cancelled, left
+
+
 # ---------------------------------------------------------------------------------------------
 # Lesson patterns and double bookings
 

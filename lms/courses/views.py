@@ -520,9 +520,20 @@ def closure_new():
         except DomainError as error:
             apply_domain_error(form, error)
         else:
-            clashes = services.scheduled_lessons_during(closure)
+            cancelled, clashes = [], services.scheduled_lessons_during(closure)
+            if form.cancel_lessons.data:
+                cancelled, clashes = services.cancel_lessons_during(closure, actor=current_user)
             db.session.commit()
             flash(_("The closure is saved."), "success")
+            if cancelled:
+                flash(
+                    ngettext(
+                        "%(num)d lesson cancelled; its families are told by e-mail.",
+                        "%(num)d lessons cancelled; their families are told by e-mail.",
+                        len(cancelled),
+                    ),
+                    "success",
+                )
             if clashes:
                 flash(
                     ngettext(

@@ -429,3 +429,39 @@ def test_the_database_holds_the_seat_invariant(ctx, cohort):
     with pytest.raises(IntegrityError, match="seats_within_capacity"):
         db.session.execute(overbook)
     savepoint.rollback()
+
+
+def test_a_closure_can_cancel_the_lessons_already_planned(staff, cohort, families, parent):
+    """An unplanned closure (works in the building): the lessons of those days are cancelled,
+    with the reason as their note, and each group's families get one e-mail per lesson."""
+    families.recipients[cohort.id] = [db.session.get(User, parent.id)]
+    closure = services.create_closure(
+        actor=staff.coordinator,
+        starts_on=date(2026, 11, 16),
+        ends_on=date(2026, 11, 20),
+        label="Travaux dans le bâtiment",
+    )
+    cancelled, left = services.cancel_lessons_during(closure, actor=staff.coordinator)
+    assert [lesson.number for lesson in cancelled] == [7]
+    assert left == []
+    assert cancelled[0].status == LessonStatus.CANCELLED
+    assert cancelled[0].note == "Travaux dans le bâtiment"
+    assert [m.template for m in outbox()] == ["lesson_cancelled"]
+    # Done twice, nothing more happens; and only coordinators may do it.
+    assert services.cancel_lessons_during(closure, actor=staff.coordinator) == ([], [])
+    with pytest.raises(DomainError, match="Only coordinators"):
+        services.cancel_lessons_during(closure, actor=staff.lead)
+
+
+def test_a_closure_leaves_the_lessons_already_taught(staff, cohort, frozen_now):
+    frozen_now.move_to(datetime(2026, 10, 15, 9, 0, tzinfo=UTC))  # lessons 1 and 2 are over
+    closure = services.create_closure(
+        actor=staff.coordinator,
+        starts_on=date(2026, 10, 5),
+        ends_on=date(2026, 10, 25),
+        label="Saisie tardive",
+    )
+    cancelled, left = services.cancel_lessons_during(closure, actor=staff.coordinator)
+    assert [lesson.number for lesson in left] == [1, 2]
+    assert [lesson.number for lesson in cancelled] == [3]
+    assert {lesson.status for lesson in left} == {LessonStatus.SCHEDULED}

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from lms.accounts.models import Role, User
 from lms.courses import services
-from lms.courses.models import Closure, Cohort, CohortStatus, Course, LessonStatus, Room
+from lms.courses.models import Closure, Cohort, CohortStatus, Course, Lesson, LessonStatus, Room
 from lms.extensions import db
 from lms.notifications.models import OutboxMessage
 
@@ -542,3 +542,22 @@ def test_refusals_quoting_what_users_typed_are_escaped(as_coordinator, staff, co
     page = text(response)
     assert "&lt;script&gt;alert(1)&lt;/script&gt; est déjà réservée" in page
     assert "<script>alert(1)" not in page
+
+
+def test_a_closure_form_cancels_the_planned_lessons_when_asked(as_coordinator, cohort):
+    db.session.commit()
+    form = as_coordinator.get("/coordinator/closures/new")
+    checkbox = re.search(r'<input[^>]*name="cancel_lessons"[^>]*>', text(form)).group(0)
+    assert re.search(r"\bchecked\b", checkbox)  # ticked by default
+    response = as_coordinator.post(
+        "/coordinator/closures/new",
+        data={"starts_on": "2026-11-18", "label": "Coupure d'électricité", "cancel_lessons": "y"},
+        follow_redirects=True,
+    )
+    page = text(response)
+    assert "1 séance annulée ; ses familles sont prévenues par e-mail." in page
+    assert "déjà prévue" not in page
+    lesson = db.session.scalar(
+        select(Lesson).where(Lesson.cohort_id == cohort.id, Lesson.status == LessonStatus.CANCELLED)
+    )
+    assert lesson.note == "Coupure d'électricité"
