@@ -13,6 +13,7 @@ from lms.accounts.models import Role
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.notifications import services as notifications
+from lms.notifications.delivery import deliver_due
 from lms.phones import normalize_phone
 
 lms_cli = AppGroup("lms", help="Active Labs LMS administration.")
@@ -76,7 +77,7 @@ def create_user_command(role, email, full_name, phone, language, ask_password):
 @click.option("--limit", default=100, show_default=True, help="At most this many messages.")
 def send_mail_command(limit):
     """Deliver due e-mails from the outbox (run it from cron every minute)."""
-    report = notifications.deliver_due(limit=limit)
+    report = deliver_due(limit=limit)
     click.echo(f"Outbox: {report}; still waiting: {notifications.outbox_backlog()}.")
     db.session.commit()
 

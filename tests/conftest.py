@@ -256,7 +256,7 @@ def login_as(client) -> Callable[[User], FlaskClient]:
 
 def mail_log(app: Flask) -> str:
     """Deliver the outbox to the mail log and return the log's text."""
-    from lms.notifications.services import deliver_due
+    from lms.notifications.delivery import deliver_due
     from lms.notifications.transports import mail_log_path
 
     with app.app_context():

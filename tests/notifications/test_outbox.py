@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from lms.database import utcnow
 from lms.extensions import db
-from lms.notifications import services
+from lms.notifications import delivery, services
 from lms.notifications.models import OutboxMessage, OutboxStatus
 from lms.notifications.transports import build_email, mail_log_path
 
@@ -52,14 +52,14 @@ def test_nothing_is_sent_for_a_transaction_that_rolled_back(app):
         queue()
         db.session.rollback()
         assert count() == 0
-        assert services.deliver_due() == services.DeliveryReport()
+        assert delivery.deliver_due() == delivery.DeliveryReport()
 
 
 def test_deliver_writes_the_log_and_marks_sent(app):
     with app.app_context():
         message = queue(to="nadia@example.ma", language="ar")
         db.session.commit()
-        report = services.deliver_due()
+        report = delivery.deliver_due()
         assert (report.sent, report.failed, report.retried) == (1, 0, 0)
         db.session.refresh(message)
         assert message.status == OutboxStatus.SENT
@@ -68,7 +68,7 @@ def test_deliver_writes_the_log_and_marks_sent(app):
         assert "To: nadia@example.ma" in log
         assert "Language: ar" in log
         # Idempotent: a second run sends nothing more.
-        assert services.deliver_due().sent == 0
+        assert delivery.deliver_due().sent == 0
 
 
 class FlakyTransport:
@@ -85,24 +85,24 @@ class FlakyTransport:
 
 def test_failures_are_retried_with_backoff_then_given_up(app, monkeypatch):
     transport = FlakyTransport(failures=100)
-    monkeypatch.setattr(services, "get_transport", lambda: transport)
+    monkeypatch.setattr(delivery, "get_transport", lambda: transport)
     app.config["MAIL_MAX_ATTEMPTS"] = 3
     with app.app_context(), time_machine.travel(utcnow(), tick=False) as traveller:
         message = queue()
         db.session.commit()
-        assert services.deliver_due().retried == 1
+        assert delivery.deliver_due().retried == 1
         db.session.refresh(message)
         assert message.attempts == 1
         assert message.last_error == "ConnectionRefusedError: smtp down"
         assert message.next_attempt_at - utcnow() == timedelta(minutes=1)
         # Not due yet: nothing happens.
-        assert services.deliver_due() == services.DeliveryReport()
+        assert delivery.deliver_due() == delivery.DeliveryReport()
         traveller.shift(timedelta(minutes=1, seconds=1))
-        assert services.deliver_due().retried == 1
+        assert delivery.deliver_due().retried == 1
         db.session.refresh(message)
         assert message.next_attempt_at - utcnow() == timedelta(minutes=2)
         traveller.shift(timedelta(minutes=3))
-        assert services.deliver_due().failed == 1
+        assert delivery.deliver_due().failed == 1
         db.session.refresh(message)
         assert message.status == OutboxStatus.FAILED
         assert message.attempts == 3
@@ -110,20 +110,20 @@ def test_failures_are_retried_with_backoff_then_given_up(app, monkeypatch):
 
 def test_a_retried_failure_is_delivered_later(app, monkeypatch):
     transport = FlakyTransport(failures=1)
-    monkeypatch.setattr(services, "get_transport", lambda: transport)
+    monkeypatch.setattr(delivery, "get_transport", lambda: transport)
     with app.app_context(), time_machine.travel(utcnow(), tick=False) as traveller:
         message = queue()
         db.session.commit()
-        services.deliver_due()
+        delivery.deliver_due()
         traveller.shift(timedelta(minutes=2))
-        assert services.deliver_due().sent == 1
+        assert delivery.deliver_due().sent == 1
         assert transport.sent == [message.id]
 
 
 def test_backoff_is_capped():
-    assert services.backoff(1) == timedelta(minutes=1)
-    assert services.backoff(4) == timedelta(minutes=8)
-    assert services.backoff(30) == timedelta(hours=6)
+    assert delivery.backoff(1) == timedelta(minutes=1)
+    assert delivery.backoff(4) == timedelta(minutes=8)
+    assert delivery.backoff(30) == timedelta(hours=6)
 
 
 @pytest.mark.committed
@@ -136,7 +136,7 @@ def test_two_workers_never_send_the_same_message(app, monkeypatch):
             with lock:
                 sent.append(message.id)
 
-    monkeypatch.setattr(services, "get_transport", lambda: Recording())
+    monkeypatch.setattr(delivery, "get_transport", lambda: Recording())
     with app.app_context():
         for n in range(30):
             queue(to=f"p{n}@example.ma")
@@ -147,7 +147,7 @@ def test_two_workers_never_send_the_same_message(app, monkeypatch):
     def worker() -> None:
         with app.app_context():
             barrier.wait()
-            services.deliver_due(limit=30)
+            delivery.deliver_due(limit=30)
             db.session.remove()
 
     threads = [threading.Thread(target=worker) for _ in range(3)]
@@ -181,7 +181,7 @@ def test_savepoints_do_not_send_the_transactions_mail_early_or_lose_it(app, monk
     after the whole transaction commits, and a rolled-back savepoint loses only its own."""
     app.config["MAIL_DELIVER_AFTER_COMMIT"] = True
     deliveries: list[tuple[list[int], bool]] = []
-    deliver = services._deliver_in_background
+    deliver = delivery._deliver_in_background
 
     def observed(app, ids):
         with app.app_context():  # is the outer transaction committed when delivery starts?
@@ -192,7 +192,7 @@ def test_savepoints_do_not_send_the_transactions_mail_early_or_lose_it(app, monk
         deliveries.append((sorted(ids), visible > 0))
         deliver(app, ids)
 
-    monkeypatch.setattr(services, "_deliver_in_background", observed)
+    monkeypatch.setattr(delivery, "_deliver_in_background", observed)
     with app.app_context():
         before = queue(to="before@example.ma").id
         with db.session.begin_nested():  # released
