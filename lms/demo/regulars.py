@@ -74,7 +74,7 @@ def _born(cohort: Cohort, index: int) -> date:
     return birthday.replace(year=birthday.year - years)
 
 
-def _family(number: int, first: tuple[str, str | None], family: tuple) -> tuple[User, str]:
+def _family(number: int, family: tuple) -> tuple[User, str]:
     family_name, family_name_ar, parent_first, language = family
     email = f"{parent_first}.{family_name}.{number}".lower().replace(" ", "") + "@example.ma"
     parent = db.session.scalar(select(User).where(User.email == email))
@@ -103,7 +103,7 @@ def seed(people: dict[str, User]) -> dict:
             number += 1
             first, first_ar = next(names)
             family = next(surnames)
-            parent, family_name_ar = _family(number, (first, first_ar), family)
+            parent, family_name_ar = _family(number, family)
             try:
                 with db.session.begin_nested():
                     child = families.add_child(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
 from lms.clock import lab_zone
-from lms.courses.models import Cohort, Course
+from lms.courses.models import Cohort, CohortStatus, Course
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
 from lms.families.models import Child
@@ -139,6 +139,15 @@ class Enrolment(db.Model):
     @property
     def holds_seat(self) -> bool:
         return self.status in SEAT_STATUSES
+
+    @property
+    def group_over(self) -> bool:
+        """A place held to the end of a group that has ended (not cancelled by the lab)."""
+        return (
+            self.status == EnrolmentStatus.ENROLLED
+            and self.cohort.status != CohortStatus.CANCELLED
+            and not self.cohort.is_running()
+        )
 
     @property
     def amount_due_centimes(self) -> int:
