@@ -9,12 +9,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from lms.accounts import services as accounts
-from lms.accounts.models import Role
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.notifications import services as notifications
 from lms.notifications.delivery import deliver_due
 from lms.phones import normalize_phone
+from lms.roles import Role
 
 lms_cli = AppGroup("lms", help="Active Labs LMS administration.")
 

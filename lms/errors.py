@@ -31,6 +31,7 @@ ERROR_TEXTS = {
     403: (_l("Access denied"), _l("You do not have permission to see this page.")),
     404: (_l("Page not found"), _l("This page does not exist or is no longer available.")),
     405: (_l("Not allowed"), _l("This action is not allowed here.")),
+    409: (_l("Not possible"), _l("This cannot be done now.")),
     413: (_l("Too large"), _l("What you sent is too large.")),
     429: (
         _l("Too many attempts"),

@@ -18,10 +18,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
 
 from lms import create_app
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.database import Session
 from lms.extensions import db
+from lms.roles import Role
 
 PASSWORD = "correct-horse-battery"
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from lms.accounts.models import Role
+from lms.roles import Role
 
 # Routes anyone may open. Anything else must require a login.
 PUBLIC = {

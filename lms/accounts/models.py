@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 import secrets
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
-
-
-class Role(enum.StrEnum):
-    PARENT = "parent"
-    INSTRUCTOR = "instructor"
-    COORDINATOR = "coordinator"
-
-
-STAFF_ROLES = (Role.INSTRUCTOR, Role.COORDINATOR)
-
-ROLE_LABELS = {
-    Role.PARENT: _l("Parent"),
-    Role.INSTRUCTOR: _l("Instructor"),
-    Role.COORDINATOR: _l("Coordinator"),
-}
+from lms.roles import STAFF_ROLES, Role
 
 
 def new_session_token() -> str:

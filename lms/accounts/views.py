@@ -30,11 +30,12 @@ from lms.accounts.forms import (
     StaffEditForm,
     StaffForm,
 )
-from lms.accounts.models import STAFF_ROLES, Role, User
+from lms.accounts.models import User
 from lms.errors import DomainError
 from lms.extensions import db, limiter
 from lms.forms import apply_domain_error, render_form
 from lms.i18n import LANGUAGE_COOKIE, current_language
+from lms.roles import STAFF_ROLES, Role
 from lms.security import role_required, safe_next_url
 
 bp = Blueprint("accounts", __name__)

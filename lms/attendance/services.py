@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, delete, distinct, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.attendance.models import (
     ATTENDED_STATUSES,
     AbsenceEmailOptOut,
@@ -51,6 +51,7 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.families.models import Child, ConsentKind, Guardianship
 from lms.notifications.services import queue_email_to_user
+from lms.roles import Role
 
 REASON_MAX = 300
 

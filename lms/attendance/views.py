@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms import exports as shared_exports
-from lms.accounts.models import Role
 from lms.attendance import exports, services
 from lms.attendance.forms import (
     STATUS_FIELD,
@@ -45,6 +44,7 @@ from lms.families.models import Child
 from lms.families.services import children_of
 from lms.forms import apply_domain_error, choices
 from lms.i18n import current_language
+from lms.roles import Role
 from lms.security import role_required
 
 bp = Blueprint("attendance", __name__)

@@ -25,7 +25,6 @@ def _iso(value) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
 
-@hooks.export_sections.register
 def attendance_export(user: User, children: Sequence[Child]) -> hooks.ExportSection | None:
     """Each child's marks, absence notices and check-outs."""
     ids = [child.id for child in children]
@@ -99,16 +98,10 @@ def _describe_child_erasure(child: Child) -> list:
     ]
 
 
-hooks.child_erasures.register(
-    hooks.Erasure(describe=_describe_child_erasure, erase=services.erase_child_details)
-)
-
-hooks.account_erasures.register(
-    hooks.Erasure(describe=lambda user: [], erase=services.forget_user_settings)
-)
+def _describe_account_erasure(user: User) -> list:
+    return []
 
 
-@courses_hooks.cohort_page_sections.register
 def attendance_section(cohort: Cohort) -> PageSection:
     """A link from the coordinators' cohort page to the attendance grid."""
     return PageSection(
@@ -119,3 +112,15 @@ def attendance_section(cohort: Cohort) -> PageSection:
             "links": [(_l("Attendance grid"), url_for("attendance.grid", cohort_id=cohort.id))],
         },
     )
+
+
+def install() -> None:
+    """Register attendance's answers to the lower domains' hooks (idempotent)."""
+    hooks.export_sections.register(attendance_export)
+    hooks.child_erasures.register(
+        hooks.Erasure(describe=_describe_child_erasure, erase=services.erase_child_details)
+    )
+    hooks.account_erasures.register(
+        hooks.Erasure(describe=_describe_account_erasure, erase=services.forget_user_settings)
+    )
+    courses_hooks.cohort_page_sections.register(attendance_section)

@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import select
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.audit import services
 from lms.audit.forms import AuditFilterForm
 from lms.extensions import db
 from lms.forms import choices
+from lms.roles import Role
 from lms.security import role_required
 
 bp = Blueprint("audit", __name__, url_prefix="/coordinator/audit")

@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
-from lms.accounts.models import Role
 from lms.certificates import services
 from lms.certificates.codes import normalize_code
 from lms.certificates.filenames import safe_filename
@@ -28,6 +27,7 @@ from lms.courses.models import Cohort
 from lms.enrolment.models import Enrolment
 from lms.errors import DomainError
 from lms.extensions import db, limiter
+from lms.roles import Role
 from lms.security import role_required
 
 bp = Blueprint("certificates", __name__)

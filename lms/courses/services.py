@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.clock import local_today
 from lms.courses import hooks
 from lms.courses.models import (
@@ -39,6 +39,7 @@ from lms.database import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.notifications.services import queue_email_to_user
+from lms.roles import Role
 
 MAX_COHORT_DAYS = 366
 MAX_CLOSURE_DAYS = 366

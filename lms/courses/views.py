@@ -6,7 +6,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from babel.lists import format_list
-from babel.numbers import format_currency
 from flask import (
     Blueprint,
     Response,
@@ -24,7 +23,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.courses import hooks, services
 from lms.courses.calendar import build_calendar
 from lms.courses.forms import (
@@ -62,6 +61,8 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.forms import apply_domain_error, choices, render_form
 from lms.i18n import current_language
+from lms.money import format_price
+from lms.roles import Role
 from lms.security import role_required
 
 bp = Blueprint("courses", __name__)
@@ -70,17 +71,6 @@ PER_PAGE = 25
 
 # ---------------------------------------------------------------------------------------------
 # Template helpers
-
-
-def price_label(centimes: int) -> str:
-    """A price as people read it in the request's language; "Free" for 0."""
-    if not centimes:
-        return _("Free")
-    amount = Decimal(centimes) / 100
-    digits = "#,##0" if centimes % 100 == 0 else "#,##0.00"
-    return format_currency(
-        amount, "MAD", format=f"{digits}\xa0¤", locale=get_locale(), currency_digits=False
-    )
 
 
 def weekdays_label(weekdays: str) -> str:
@@ -119,7 +109,7 @@ def catalogue_names():
         "lesson_status_names": LESSON_STATUS_LABELS,
         "teaching_role_names": TEACHING_ROLE_LABELS,
         "instruction_language_names": INSTRUCTION_LANGUAGE_LABELS,
-        "price_label": price_label,
+        "price_label": format_price,
         "weekdays_label": weekdays_label,
     }
 

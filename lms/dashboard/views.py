@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from lms.accounts.models import Role
 from lms.attendance.services import lesson_progress, lessons_to_catch_up
 from lms.certificates.services import certificates_of_children
 from lms.courses.services import lessons_between, upcoming_lessons_for_instructor
@@ -16,6 +15,7 @@ from lms.families.models import local_today
 from lms.families.services import children_of
 from lms.messaging.services import messages_for_parent
 from lms.reports.views import render_dashboard
+from lms.roles import Role
 from lms.security import role_required
 
 bp = Blueprint("dashboard", __name__)

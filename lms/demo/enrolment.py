@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import delete, func, select
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.courses.models import Cohort, CohortStatus, Course
 from lms.enrolment import services
@@ -21,6 +21,7 @@ from lms.extensions import db
 from lms.families import services as families
 from lms.families.models import Child, Guardianship
 from lms.notifications.models import OutboxMessage
+from lms.roles import Role
 
 COORDINATOR = "coordination@activelabs.ma"
 

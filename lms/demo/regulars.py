@@ -13,7 +13,7 @@ from itertools import cycle
 
 from sqlalchemy import delete, func, select
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.clock import local_today
 from lms.courses.models import Cohort, CohortStatus
@@ -23,6 +23,7 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.families import services as families
 from lms.notifications.models import OutboxMessage
+from lms.roles import Role
 
 COORDINATOR = "coordination@activelabs.ma"
 PER_GROUP = 7  # children added to each group under way (capacity 12)

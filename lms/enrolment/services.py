@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from babel.lists import format_list
-from babel.numbers import format_currency
 from flask import current_app
 from flask_babel import format_date, format_time, get_locale
 from flask_babel import lazy_gettext as _l
@@ -82,6 +81,7 @@ from lms.extensions import db
 from lms.families.models import Child, Guardianship, age_in_years
 from lms.families.permissions import can_manage_child
 from lms.i18n import current_language
+from lms.money import format_money
 from lms.notifications.services import Attachment, queue_email_to_user
 
 REASON_MAX = 500
@@ -1233,13 +1233,6 @@ def set_fee_waiver(
         after_centimes=amount_centimes,
     )
     return enrolment
-
-
-def format_money(centimes: int) -> str:
-    """An amount of dirhams in the current language: "1 250,00 MAD"."""
-    return format_currency(
-        centimes / 100, "MAD", format="#,##0.00\xa0¤", locale=get_locale(), currency_digits=False
-    )
 
 
 def _receipt_number(payment: Payment) -> str:

@@ -20,7 +20,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from lms.accounts.models import Role
 from lms.courses.models import Cohort, CohortStatus, Course, course_prerequisites
 from lms.courses.permissions import can_view_cohort
 from lms.courses.views import load_cohort as load_coordinator_cohort
@@ -49,6 +48,8 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.families.models import Child
 from lms.forms import apply_domain_error, choices, render_form
+from lms.money import format_money
+from lms.roles import Role
 from lms.security import role_required, safe_next_url
 
 bp = Blueprint("enrolment", __name__)
@@ -67,7 +68,7 @@ END_REASON_LABELS = {
 @bp.app_template_filter("mad")
 def money(amount_centimes: int) -> str:
     """An amount in centimes as dirhams in the reader's language."""
-    return services.format_money(amount_centimes)
+    return format_money(amount_centimes)
 
 
 @bp.app_template_filter("moment")

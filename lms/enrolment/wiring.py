@@ -28,6 +28,7 @@ from lms.enrolment.models import (
 from lms.extensions import db
 from lms.families import hooks as families_hooks
 from lms.families.models import Child
+from lms.money import dirhams
 
 
 def _iso(value) -> str | None:
@@ -35,7 +36,7 @@ def _iso(value) -> str | None:
 
 
 def _money(centimes: int) -> str:
-    return f"{centimes / 100:.2f}"
+    return f"{dirhams(centimes):.2f}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from lms.accounts.models import Role, User, new_session_token
+from lms.accounts.models import User, new_session_token
 from lms.accounts.services import find_user_by_email, normalize_email
 from lms.audit import services as audit
 from lms.database import utcnow
@@ -40,6 +40,7 @@ from lms.families.permissions import can_manage_child, is_guardian, medical_acce
 from lms.notifications.models import OutboxMessage
 from lms.notifications.services import queue_email, queue_email_to_user
 from lms.phones import normalize_phone
+from lms.roles import Role
 from lms.security import verify_password
 
 

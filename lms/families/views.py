@@ -21,7 +21,7 @@ from flask_login import current_user, logout_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.database import utcnow
 from lms.errors import DomainError
 from lms.extensions import db, limiter
@@ -47,6 +47,7 @@ from lms.families.models import (
 )
 from lms.families.permissions import can_manage_child, can_view_safeguarding
 from lms.forms import apply_domain_error, choices, render_form
+from lms.roles import Role
 from lms.security import role_required
 
 bp = Blueprint("families", __name__)

@@ -11,7 +11,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from lms.accounts.models import Role
 from lms.courses.models import PUBLIC_COHORT_STATUSES, Cohort, CohortInstructor, Course
 from lms.courses.terms import term_by_key, term_of
 from lms.errors import DomainError
@@ -24,6 +23,7 @@ from lms.messaging.forms import MessageForm
 from lms.messaging.models import AUDIENCE_LABELS, Audience, Message
 from lms.messaging.permissions import can_read_message
 from lms.messaging.rendering import linkify
+from lms.roles import Role
 from lms.security import role_required
 
 bp = Blueprint("messaging", __name__)

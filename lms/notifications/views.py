@@ -6,10 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from lms.accounts.models import Role
 from lms.extensions import db
 from lms.notifications import services
 from lms.notifications.models import OutboxMessage, OutboxStatus
+from lms.roles import Role
 from lms.security import role_required
 
 bp = Blueprint("notifications", __name__, url_prefix="/coordinator/outbox")

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.certificates.models import CERTIFICATE_STATUS_LABELS, Certificate
 from lms.clock import lab_zone
 from lms.courses.models import PUBLIC_COHORT_STATUSES, Cohort
@@ -29,8 +29,10 @@ from lms.enrolment.models import (
 from lms.extensions import db
 from lms.families.models import Child, ConsentKind, Guardianship
 from lms.families.services import log_medical_access
+from lms.money import dirhams
 from lms.phones import format_phone
 from lms.reports.permissions import can_read_medical_notes_in_exports
+from lms.roles import Role
 
 KINDS = ("families", "enrolments", "waiting-lists", "certificates", "payments")
 
@@ -72,7 +74,7 @@ def _iso(value) -> str:
 
 
 def _mad(centimes: int) -> float:
-    return round(centimes / 100, 2)
+    return float(dirhams(centimes))
 
 
 def _cohort_name(cohort: Cohort, language: str) -> tuple[str, str]:

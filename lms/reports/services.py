@@ -28,7 +28,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.attendance.services import AttendanceSummary, WeekAttendance, attendance_report
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.clock import age_in_years, lab_zone, local_today
@@ -39,6 +39,7 @@ from lms.enrolment.models import Enrolment, EnrolmentStatus, Payment
 from lms.extensions import db
 from lms.families.models import Child
 from lms.messaging.services import messages_sent_between
+from lms.roles import Role
 
 AT_RISK_UNREACHABLE = "unreachable"
 AT_RISK_BELOW = "below"

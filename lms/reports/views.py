@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from lms import exports as files
-from lms.accounts.models import Role
 from lms.courses.models import (
     PUBLIC_COHORT_STATUSES,
     TRACK_LABELS,
@@ -27,6 +26,7 @@ from lms.i18n import current_language, text_direction
 from lms.reports import charts, exports, services
 from lms.reports.forms import ExportFilterForm, TermForm
 from lms.reports.permissions import can_export_office_files, can_export_roster
+from lms.roles import Role
 from lms.security import role_required
 from lms.templating import percent
 

@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts import services
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.audit.models import AuditEntry
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.roles import Role
 from tests.conftest import links_in, login, mail_log
 
 

@@ -15,7 +15,7 @@ import time_machine
 from flask import g
 from sqlalchemy import event, update
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.attendance import services
 from lms.attendance.services import MarkEntry
 from lms.courses import services as courses
@@ -31,6 +31,7 @@ from lms.families.models import (
     Guardianship,
 )
 from lms.i18n import use_packaged_zone_rules
+from lms.roles import Role
 
 # The app reads zone rules from the tzdata package (Morocco's 2026 rules), so must the tests.
 use_packaged_zone_rules()

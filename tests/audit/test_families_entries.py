@@ -7,11 +7,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.audit.models import AuditEntry
 from lms.extensions import db
 from lms.families import services
 from lms.families.models import Child
+from lms.roles import Role
 from tests.conftest import PASSWORD
 
 

@@ -45,7 +45,7 @@ from collections.abc import Callable  # noqa: E402
 from datetime import UTC, date, datetime, time  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
 
-from lms.accounts.models import Role, User  # noqa: E402
+from lms.accounts.models import User  # noqa: E402
 from lms.certificates import eligibility as eligibility_module  # noqa: E402
 from lms.courses import services as courses  # noqa: E402
 from lms.courses.models import CohortStatus  # noqa: E402
@@ -53,6 +53,7 @@ from lms.enrolment.models import Enrolment, EnrolmentStatus  # noqa: E402
 from lms.extensions import db  # noqa: E402
 from lms.families import services as families  # noqa: E402
 from lms.families.services import Person  # noqa: E402
+from lms.roles import Role  # noqa: E402
 
 
 @pytest.fixture

@@ -11,10 +11,11 @@ import pytest
 import time_machine
 from sqlalchemy import event
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.courses import hooks, services
 from lms.courses.models import Cohort, CohortStatus, Course, Room
 from lms.extensions import db
+from lms.roles import Role
 
 # Monday 7 September 2026, 09:00 in Tangier (UTC+1 until 20 September 2026).
 NOW = datetime(2026, 9, 7, 8, 0, tzinfo=UTC)

@@ -10,12 +10,13 @@ from flask_babel import format_time
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.courses import services
 from lms.courses.models import Cohort, CohortStatus, Lesson, LessonStatus
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.notifications.models import OutboxMessage
+from lms.roles import Role
 
 
 def local_days(cohort: Cohort) -> list[date]:

@@ -6,11 +6,12 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.courses import services
 from lms.courses.models import CohortStatus
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.roles import Role
 from tests.courses.conftest import course_details
 
 

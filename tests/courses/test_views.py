@@ -8,11 +8,12 @@ from datetime import UTC, date, datetime, time
 import pytest
 from sqlalchemy import func, select
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.courses import services
 from lms.courses.models import Closure, Cohort, CohortStatus, Course, Lesson, LessonStatus, Room
 from lms.extensions import db
 from lms.notifications.models import OutboxMessage
+from lms.roles import Role
 
 
 def text(response) -> str:

@@ -11,7 +11,7 @@ import time_machine
 from flask import g
 from sqlalchemy import select
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.courses import services as courses
 from lms.courses.models import Cohort, CohortStatus, Course
 from lms.enrolment import hooks, wiring
@@ -20,6 +20,7 @@ from lms.extensions import db
 from lms.families import services as families
 from lms.families.models import Child
 from lms.notifications.models import OutboxMessage
+from lms.roles import Role
 
 # Monday 7 September 2026, 09:00 in Tangier.
 NOW = datetime(2026, 9, 7, 8, 0, tzinfo=UTC)

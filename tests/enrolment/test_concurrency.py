@@ -15,7 +15,6 @@ from datetime import date, time
 import pytest
 from sqlalchemy import func, select
 
-from lms.accounts.models import Role
 from lms.accounts.services import create_user
 from lms.audit.models import AuditEntry
 from lms.courses import services as courses
@@ -26,6 +25,7 @@ from lms.extensions import db
 from lms.families import services as families
 from lms.families.models import Child
 from lms.notifications.models import OutboxMessage
+from lms.roles import Role
 from tests.conftest import PASSWORD, login
 
 pytestmark = pytest.mark.committed

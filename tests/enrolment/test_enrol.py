@@ -7,7 +7,6 @@ from datetime import date, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from lms.accounts.models import Role
 from lms.audit.models import AuditEntry
 from lms.courses import services as courses
 from lms.courses.models import CohortStatus, LessonStatus, local_instant
@@ -16,6 +15,7 @@ from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.families import services as families
+from lms.roles import Role
 from tests.enrolment.conftest import GROUP_START, NOW, born, get, mails, refreshed, statuses
 
 ENROLLED, WAITLISTED, OFFERED = (

@@ -7,10 +7,10 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from lms.accounts.models import Role
 from lms.enrolment import services
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.extensions import db
+from lms.roles import Role
 from tests.enrolment.conftest import NOW, get
 
 

@@ -8,7 +8,6 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from lms.accounts.models import Role
 from lms.courses import hooks as courses_hooks
 from lms.enrolment import services, wiring
 from lms.enrolment.models import EndReason, Enrolment, EnrolmentStatus, PrerequisiteWaiver
@@ -16,6 +15,7 @@ from lms.extensions import db
 from lms.families import services as families
 from lms.families.hooks import PageSection
 from lms.families.permissions import can_view_safeguarding, instructor_teaches
+from lms.roles import Role
 from tests.conftest import PASSWORD
 from tests.enrolment.conftest import GROUP_END, NOW, get, mails, refreshed
 

@@ -8,11 +8,12 @@ from datetime import date, timedelta
 import pytest
 from flask import g
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.extensions import db
 from lms.families import hooks, services
 from lms.families.models import Child, local_today
 from lms.families.services import Person
+from lms.roles import Role
 
 # Names no fixture or demo account uses, so that a search of the whole database is meaningful.
 CHILD = {

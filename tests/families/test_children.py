@@ -7,12 +7,12 @@ from datetime import date
 import pytest
 import time_machine
 
-from lms.accounts.models import Role
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.families import services
 from lms.families.models import Child, age_in_years, local_today
 from lms.families.services import Person
+from lms.roles import Role
 from tests.families.conftest import EMERGENCY, get, years_ago
 
 pytestmark = pytest.mark.usefixtures("ctx")

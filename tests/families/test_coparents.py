@@ -8,13 +8,14 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.database import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.families import services
 from lms.families.models import Child, GuardianInvitation, Guardianship
 from lms.notifications.models import OutboxMessage
+from lms.roles import Role
 from tests.families.conftest import CHILD, EMERGENCY, get, years_ago
 
 

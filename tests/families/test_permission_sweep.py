@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from lms.accounts.models import Role
 from lms.extensions import db
 from lms.families import services
 from lms.families.models import (
@@ -17,6 +16,7 @@ from lms.families.models import (
     MedicalAccessLog,
 )
 from lms.families.services import Person
+from lms.roles import Role
 from tests.conftest import PASSWORD, login
 from tests.families.conftest import get
 

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
-from lms.accounts.models import Role
 from lms.extensions import db
 from lms.families import services
 from lms.families.hooks import TeachingPeriod
@@ -18,6 +17,7 @@ from lms.families.permissions import (
     instructor_teaches,
     is_guardian,
 )
+from lms.roles import Role
 from tests.families.conftest import get
 
 pytestmark = pytest.mark.usefixtures("ctx")

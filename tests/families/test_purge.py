@@ -7,12 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.extensions import db
 from lms.families import services
 from lms.families.models import AccountClosureNotice, Child
 from lms.families.services import Person, months_before
 from lms.notifications.models import OutboxMessage
+from lms.roles import Role
 from tests.families.conftest import get
 
 NOW = datetime(2027, 6, 15, 10, 0, tzinfo=UTC)

@@ -10,13 +10,13 @@ import pytest
 import time_machine
 from sqlalchemy import event
 
-from lms.accounts.models import Role
 from lms.database import utcnow
 from lms.extensions import db
 from lms.families import services
 from lms.families.hooks import TeachingPeriod
 from lms.families.models import Child, ConsentKind, MedicalAccessLog
 from lms.families.services import Person
+from lms.roles import Role
 from tests.conftest import PASSWORD, links_in, login, mail_log
 from tests.families.conftest import get, years_ago
 

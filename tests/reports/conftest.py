@@ -14,7 +14,7 @@ import pytest
 import time_machine
 from flask import g
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.attendance.models import AttendanceMark
 from lms.certificates.models import Certificate
 from lms.courses.models import Cohort, CohortInstructor, Course, Lesson, Room
@@ -22,6 +22,7 @@ from lms.enrolment.models import Enrolment, Payment
 from lms.extensions import db
 from lms.families.models import Child, ConsentRecord, EmergencyContact, Guardianship
 from lms.i18n import use_packaged_zone_rules
+from lms.roles import Role
 
 use_packaged_zone_rules()
 TANGIER = ZoneInfo("Africa/Casablanca")
