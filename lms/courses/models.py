@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -25,6 +26,9 @@ from lms.accounts.models import User
 from lms.clock import age_in_years, lab_zone, local_instant  # noqa: F401 - courses API
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
+
+if TYPE_CHECKING:
+    from lms.courses.terms import Term
 
 
 class Track(enum.StrEnum):
@@ -301,6 +305,12 @@ class Cohort(db.Model):
         order_by=lambda: Lesson.starts_at,
         foreign_keys=lambda: [Lesson.cohort_id],
     )
+
+    @classmethod
+    def starting_in(cls, term: Term):
+        """The condition "this cohort belongs to ``term``" (a cohort belongs to the term in
+        which it starts), for a ``select(...).where(...)``."""
+        return cls.start_date.between(term.starts_on, term.ends_on)
 
     def __repr__(self) -> str:
         return f"<Cohort {self.id} course={self.course_id} {self.status}>"
