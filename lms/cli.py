@@ -82,6 +82,21 @@ def send_mail_command(limit):
     db.session.commit()
 
 
+@lms_cli.command("worker")
+@click.option("--once", is_flag=True, help="Run every job once, then stop.")
+def worker_command(once):
+    """Deliver the outbox and run the periodic jobs on a schedule, until stopped (Ctrl+C)."""
+    from lms import worker
+
+    app = current_app._get_current_object()
+    if once:
+        for line in worker.run_due(app, worker.default_jobs(app), now=float("inf")):
+            click.echo(line)
+        click.echo("Worker: every job ran once.")
+        return
+    worker.run_forever(app)
+
+
 @lms_cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing if any account exists.")
 def seed_demo_command(if_empty):

@@ -70,10 +70,17 @@ MAIL_USE_SSL = False
 MAIL_USERNAME = None
 MAIL_PASSWORD = None
 MAIL_TIMEOUT = 20
-# Deliver the outbox right after a request commits (in a background thread). The
-# send-mail worker delivers whatever this misses and retries failures.
-MAIL_DELIVER_AFTER_COMMIT = True
+# Also deliver the outbox right after a request commits, in a thread of the web process. Off:
+# the worker (`flask lms worker`) delivers within WORKER_OUTBOX_SECONDS and retries failures;
+# on only where no worker runs (the browser tests' server).
+MAIL_DELIVER_AFTER_COMMIT = False
 MAIL_MAX_ATTEMPTS = 8
+
+# The worker's schedule, in seconds: outbox delivery, seat offers past their deadline (and a
+# check of the seat counts), retention rules.
+WORKER_OUTBOX_SECONDS = 2
+WORKER_OFFERS_SECONDS = 60
+WORKER_PURGE_SECONDS = 24 * 3600
 
 # The public address of the app, used in e-mails sent by the CLI worker (outside a request).
 BASE_URL = "http://127.0.0.1:5000"
