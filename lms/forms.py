@@ -8,6 +8,7 @@ from wtforms.fields import SelectChoice
 
 from lms import web
 from lms.errors import DomainError
+from lms.submissions import claim_submission
 
 
 class Form(FlaskForm):
@@ -16,7 +17,12 @@ class Form(FlaskForm):
     When a service refuses what a validated form asked (a ``DomainError``), the app shows the
     page again (see lms/web.py): then ``validate_on_submit`` answers False, so nothing is done
     twice, and the form that was sent carries the reason on its field, with what was typed.
+
+    A form that creates something sets ``one_time = True``: the same submission sent twice
+    has one effect, and the second answer leads where the first one did (lms/submissions.py).
     """
+
+    one_time = False
 
     def refusal_key(self) -> tuple:
         return (type(self).__qualname__, self._prefix)
@@ -30,6 +36,8 @@ class Form(FlaskForm):
             return False
         valid = super().validate_on_submit(extra_validators=extra_validators)
         if valid:
+            if self.one_time:
+                claim_submission()
             web.acting_form(self.refusal_key())
         return valid
 

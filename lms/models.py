@@ -26,6 +26,7 @@ from lms.families.models import (
 )
 from lms.messaging.models import Message, MessageRecipient
 from lms.notifications.models import OutboxAttachment, OutboxMessage
+from lms.submissions import FormSubmission
 
 __all__ = [
     "AbsenceEmailOptOut",
@@ -46,6 +47,7 @@ __all__ = [
     "EmergencyContact",
     "Enrolment",
     "FinalProjectMark",
+    "FormSubmission",
     "GuardianInvitation",
     "Guardianship",
     "Lesson",

@@ -32,6 +32,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import event
 
@@ -39,10 +40,12 @@ from lms.database import Session
 from lms.errors import DomainError, render_error
 from lms.extensions import db
 from lms.security import safe_next_url
+from lms.submissions import AlreadySubmitted, record_result
 
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 WROTE_KEY = "lms.wrote"
 
 
@@ -109,6 +112,7 @@ def end_transaction(response: Response) -> None:
     if response.status_code >= 400:
         db.session.rollback()
         return
+    record_result(response.location if response.status_code in REDIRECTS else None)
     db.session.commit()
 
 
@@ -174,5 +178,13 @@ def refused(error: DomainError):
     return redirect(back_url(), 303)
 
 
+def already_submitted(error: AlreadySubmitted):
+    """A second copy of a submission: nothing is done again; go where the first one went."""
+    db.session.rollback()
+    flash(_("This was already received; here is the result."), "info")
+    return redirect(error.result_url or back_url(), 303)
+
+
 def init_request_end(app: Flask) -> None:
     app.register_error_handler(DomainError, refused)
+    app.register_error_handler(AlreadySubmitted, already_submitted)

@@ -75,12 +75,22 @@ def purge() -> str | None:
     )
 
 
+def forget_submissions() -> str | None:
+    """Keys of form submissions older than two days are no longer needed."""
+    from lms.submissions import forget_old_submissions
+
+    count = forget_old_submissions()
+    db.session.commit()
+    return f"form submissions forgotten: {count}" if count else None
+
+
 def default_jobs(app: Flask) -> list[Job]:
     config = app.config
     return [
         Job("outbox", config["WORKER_OUTBOX_SECONDS"], deliver_outbox),
         Job("offers", config["WORKER_OFFERS_SECONDS"], expire_offers),
         Job("purge", config["WORKER_PURGE_SECONDS"], purge),
+        Job("submissions", config["WORKER_PURGE_SECONDS"], forget_submissions),
     ]
 
 

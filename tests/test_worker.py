@@ -97,4 +97,5 @@ def test_the_default_schedule_comes_from_the_settings(app):
         "outbox": app.config["WORKER_OUTBOX_SECONDS"],
         "offers": app.config["WORKER_OFFERS_SECONDS"],
         "purge": app.config["WORKER_PURGE_SECONDS"],
+        "submissions": app.config["WORKER_PURGE_SECONDS"],
     }
