@@ -38,6 +38,7 @@ ARGON2_MEMORY_COST_KIB = 19_456
 ARGON2_PARALLELISM = 1
 PASSWORD_RESET_MAX_AGE = 3600  # seconds
 ACCOUNT_SETUP_MAX_AGE = 7 * 24 * 3600  # staff "set your password" links
+EMAIL_CONFIRM_MAX_AGE = 3 * 24 * 3600  # links that confirm an e-mail address
 REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
 # None: Secure cookies everywhere except in debug mode and in tests.
 SESSION_COOKIE_SECURE = None
