@@ -21,7 +21,7 @@ from lms.certificates import services
 from lms.certificates.codes import normalize_code
 from lms.certificates.filenames import safe_filename
 from lms.certificates.forms import IssueAllForm, IssueForm, ReissueForm, RevokeForm, VerifyForm
-from lms.certificates.models import CERTIFICATE_STATUS_LABELS, Certificate
+from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.permissions import can_download_certificate
 from lms.courses.models import Cohort
 from lms.enrolment.models import Enrolment
@@ -35,7 +35,7 @@ bp = Blueprint("certificates", __name__)
 
 @bp.app_context_processor
 def certificate_labels() -> dict:
-    return {"certificate_status_names": CERTIFICATE_STATUS_LABELS}
+    return {"certificate_status_names": CertificateStatus.labels()}
 
 
 def _languages(form) -> tuple[str, ...]:

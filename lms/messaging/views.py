@@ -20,7 +20,7 @@ from lms.forms import apply_domain_error, choices, render_form
 from lms.i18n import current_language
 from lms.messaging import services
 from lms.messaging.forms import MessageForm
-from lms.messaging.models import AUDIENCE_LABELS, Audience, Message
+from lms.messaging.models import Audience, Message
 from lms.messaging.permissions import can_read_message
 from lms.messaging.rendering import linkify
 from lms.roles import Role
@@ -40,7 +40,7 @@ def linkify_filter(text: str | None):
 
 @bp.app_context_processor
 def audience_names() -> dict:
-    return {"audience_names": AUDIENCE_LABELS}
+    return {"audience_names": Audience.labels()}
 
 
 def load_message(message_id: int) -> Message:
@@ -94,7 +94,7 @@ def _fill_choices(form: MessageForm) -> None:
     else:
         form.course.choices = choices([(None, "—")])
         form.term.choices = choices([("", "—")])
-    form.audience.choices = choices([(a.value, AUDIENCE_LABELS[a]) for a in audiences])
+    form.audience.choices = choices([(a.value, a.label) for a in audiences])
 
 
 @bp.get("/messages/")
