@@ -14,7 +14,7 @@ from lms.extensions import db
 from lms.families.models import local_today
 from lms.families.services import children_of
 from lms.messaging.services import messages_for_parent
-from lms.reports.views import render_dashboard
+from lms.reports.dashboard import render_dashboard
 from lms.roles import Role
 from lms.security import role_required
 

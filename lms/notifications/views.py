@@ -33,6 +33,5 @@ def outbox():
 def retry(message_id: int):
     message = db.get_or_404(OutboxMessage, message_id)
     services.retry_message(message)
-    db.session.commit()
     flash(_("The message will be sent again."), "success")
     return redirect(url_for("notifications.outbox", status=request.args.get("status")))

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
-from lms.certificates.models import CERTIFICATE_STATUS_LABELS, Certificate
+from lms.certificates.models import Certificate, CertificateStatus
 from lms.clock import lab_zone
 from lms.courses.models import PUBLIC_COHORT_STATUSES, Cohort
 from lms.courses.terms import Term
@@ -48,8 +48,7 @@ class Scope:
         if self.cohort is not None:
             return select(Cohort.id).where(Cohort.id == self.cohort.id)
         return select(Cohort.id).where(
-            Cohort.start_date >= self.term.starts_on,
-            Cohort.start_date <= self.term.ends_on,
+            Cohort.starting_in(self.term),
             Cohort.status.in_(PUBLIC_COHORT_STATUSES),
         )
 
@@ -309,7 +308,7 @@ def certificate_rows(scope: Scope, *, language: str) -> list[list]:
                 certificate.code,
                 certificate.data.get("child_name", ""),
                 *_cohort_name(certificate.cohort, language),
-                str(CERTIFICATE_STATUS_LABELS[certificate.status]),
+                str(CertificateStatus(certificate.status).label),
                 _iso(certificate.issued_at),
                 _iso(certificate.revoked_at),
             ]
