@@ -12,8 +12,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from lms.attendance import services
 from lms.attendance.models import AbsenceNotice, AttendanceMark, Checkout, FinalProjectMark
+from lms.attendance.notices import absence_emails_enabled, report_absence
+from lms.attendance.projects import completed_final_projects
+from lms.attendance.roll_call import check_out
+from lms.courses.models import Cohort
 from lms.extensions import db
 from lms.families import hooks as family_hooks
 from lms.families.hooks import TeachingPeriod
@@ -63,7 +66,7 @@ def lead(client, term):
 
 def test_the_roster_shows_each_child_in_one_row_with_what_matters(app, client, term):
     with app.app_context():
-        services.report_absence(
+        report_absence(
             term.lesson(6),
             term.child(2),
             actor=term.get(term.other_parent),
@@ -117,7 +120,7 @@ def test_everyone_present_then_the_exceptions_then_one_save(app, lead, term):
 
 def test_everyone_present_keeps_the_absences_the_parents_reported(app, lead, term, frozen_now):
     with app.app_context():
-        services.report_absence(term.lesson(6), term.child(0), actor=term.get(term.parent))
+        report_absence(term.lesson(6), term.child(0), actor=term.get(term.parent))
         db.session.commit()
         frozen_now.move_to(term.lesson(6).starts_at)
     page = lead.get(roster_url(term, 6)).get_data(as_text=True)
@@ -424,7 +427,7 @@ def test_final_projects_are_ticked_on_the_grid(app, client, make_term):
     )
     assert response.status_code == 302
     with app.app_context():
-        done = services.completed_final_projects([term.cohort_id])
+        done = completed_final_projects([term.cohort_id])
         assert done == {(term.cohort_id, term.child_ids[0]), (term.cohort_id, term.child_ids[2])}
     client.post(url, data={"completed": [str(term.child_ids[0])]})
     with app.app_context():
@@ -432,13 +435,22 @@ def test_final_projects_are_ticked_on_the_grid(app, client, make_term):
     assert projects == {term.child_ids[0]: True, term.child_ids[2]: False}
     page = client.get(client.post(url, data={"completed": ["abc"]}).headers["Location"])
     assert "The list was not sent correctly" in page.get_data(as_text=True)
-    page = client.get(client.post(url, data={"completed": ["999999"]}).headers["Location"])
+    grid = f"/attendance/cohorts/{term.cohort_id}#final-project"  # the form's `next`
+    response = client.post(url, data={"completed": ["999999"], "next": grid})
+    assert response.status_code == 303
+    assert response.headers["Location"] == grid
+    page = client.get(response.headers["Location"])
     assert "This child is not enrolled in the cohort." in page.get_data(as_text=True)
+    with app.app_context():
+        assert len(db.session.scalars(select(FinalProjectMark)).all()) == 2
 
 
 def test_no_final_project_for_courses_without_one(app, lead, term):
     url = f"/attendance/cohorts/{term.cohort_id}/final-project"
-    page = lead.get(lead.post(url, data={"completed": []}).headers["Location"])
+    grid = f"/attendance/cohorts/{term.cohort_id}"
+    response = lead.post(url, data={"completed": [], "next": grid})
+    assert response.status_code == 303
+    page = lead.get(response.headers["Location"])
     assert "This course has no final project." in page.get_data(as_text=True)
 
 
@@ -492,7 +504,7 @@ def test_no_absence_report_for_a_past_lesson_or_another_cohort(app, client, term
     assert response.status_code == 422
     assert "already started" in response.get_data(as_text=True)
     with app.app_context():
-        other_lesson = db.session.get(services.Cohort, term.other_cohort_id).lessons[-1].id
+        other_lesson = db.session.get(Cohort, term.other_cohort_id).lessons[-1].id
     other = f"/attendance/children/{term.child_ids[0]}/lessons/{other_lesson}/absence"
     assert client.get(other).status_code == 404
 
@@ -504,7 +516,7 @@ def test_the_absence_email_setting(app, client, term):
     assert client.post("/attendance/emails", data={"enabled": "maybe"}).status_code == 422
     assert client.post("/attendance/emails", data={"enabled": "no"}).status_code == 302
     with app.app_context():
-        assert not services.absence_emails_enabled(term.get(term.parent))
+        assert not absence_emails_enabled(term.get(term.parent))
     assert "You do not receive e-mails" in client.get("/attendance/family").get_data(as_text=True)
 
 
@@ -531,15 +543,13 @@ def test_an_erased_childs_marks_stay_anonymous(app, client, term):
 
     with app.app_context():
         mark(term, 5, {0: "present"})
-        services.check_out(
+        check_out(
             term.lesson(5),
             term.child(0),
             actor=term.get(term.lead),
             collector=f"pickup-{term.pickup_id}",
         )
-        services.report_absence(
-            term.lesson(8), term.child(0), actor=term.get(term.parent), reason="Voyage"
-        )
+        report_absence(term.lesson(8), term.child(0), actor=term.get(term.parent), reason="Voyage")
         preview = families.child_erasure_preview(term.child(0))
         assert any("Attendance marks stay" in str(line) for line in preview.from_other_domains)
         families._erase_child(term.child(0))
