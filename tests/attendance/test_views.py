@@ -12,7 +12,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from lms.attendance.models import AbsenceNotice, AttendanceMark, Checkout, FinalProjectMark
+from lms.attendance.models import (
+    AbsenceNotice,
+    AttendanceChange,
+    AttendanceMark,
+    Checkout,
+    FinalProjectMark,
+)
 from lms.attendance.notices import absence_emails_enabled, report_absence
 from lms.attendance.projects import completed_final_projects
 from lms.attendance.roll_call import check_out
@@ -199,6 +205,35 @@ def test_a_coordinator_corrects_an_old_lesson_with_a_reason(app, client, term, f
     assert marks(app, term, 1)[term.child_ids[0]] == "present"
     history = client.get(f"{roster_url(term, 1)}/history").get_data(as_text=True)
     assert "Coordinator&#39;s correction: <bdi>Erreur de saisie</bdi>" in history
+
+
+def test_a_refused_roll_call_shows_the_roster_again_with_what_was_chosen(
+    app, client, term, frozen_now
+):
+    # The roll call service refuses after the form validated: the app shows the roster again
+    # (422) with the reason on its field or on top, the marks chosen and the reason typed.
+    with app.app_context():
+        mark(term, 1, {0: "absent"})
+        db.session.commit()
+    login(client, term.coordinator)
+    page = client.get(roster_url(term, 1)).get_data(as_text=True)
+    yasmine = term.child_ids[0]
+    data = form_of(page) | {f"status-{yasmine}": "present", "action": "save"}
+    response = client.post(roster_url(term, 1), data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="reason-error">Say why you correct' in page
+    assert f'id="m-{yasmine}-present" name="status-{yasmine}" value="present" checked' in page
+    stranger = {"status-999999": "present", "seen-999999": "0:", "reason": "Erreur de saisie"}
+    response = client.post(roster_url(term, 1), data=data | stranger)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "This child is not enrolled in the cohort on the lesson&#39;s date." in page
+    assert 'value="Erreur de saisie"' in page
+    assert f'id="m-{yasmine}-present" name="status-{yasmine}" value="present" checked' in page
+    assert marks(app, term, 1) == {yasmine: "absent"}
+    with app.app_context():
+        assert len(db.session.scalars(select(AttendanceChange)).all()) == 1
 
 
 def test_the_roster_in_french_and_arabic(app, client, term):
@@ -443,6 +478,25 @@ def test_final_projects_are_ticked_on_the_grid(app, client, make_term):
     assert "This child is not enrolled in the cohort." in page.get_data(as_text=True)
     with app.app_context():
         assert len(db.session.scalars(select(FinalProjectMark)).all()) == 2
+
+
+def test_a_refused_final_project_save_goes_back_to_the_grid_with_the_reason(app, client, make_term):
+    # A button POST refused by the service: the reason is flashed and the browser goes back
+    # where it came from (the referrer here, as no `next` is sent), 303; nothing is stored.
+    term = make_term(final_project=True)
+    login(client, term.lead)
+    grid = f"http://localhost/attendance/cohorts/{term.cohort_id}"
+    response = client.post(
+        f"/attendance/cohorts/{term.cohort_id}/final-project",
+        data={"completed": [str(term.child_ids[0]), "999999"]},
+        headers={"Referer": grid},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/attendance/cohorts/{term.cohort_id}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "This child is not enrolled in the cohort." in page
+    with app.app_context():
+        assert db.session.scalars(select(FinalProjectMark)).all() == []
 
 
 def test_no_final_project_for_courses_without_one(app, lead, term):
