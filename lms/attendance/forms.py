@@ -12,8 +12,9 @@ from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, Optional
 
+from lms.attendance.marks import REASON_MAX
 from lms.attendance.models import AttendanceStatus
-from lms.attendance.services import REASON_MAX, MarkEntry
+from lms.attendance.roll_call import MarkEntry
 from lms.forms import Form, choices
 
 STATUS_FIELD = "status-"

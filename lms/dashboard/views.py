@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from lms.attendance.services import lesson_progress, lessons_to_catch_up
+from lms.attendance.queries import lesson_progress, lessons_to_catch_up
 from lms.certificates.services import certificates_of_children
 from lms.courses.services import lessons_between, upcoming_lessons_for_instructor
 from lms.database import utcnow

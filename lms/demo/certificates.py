@@ -14,8 +14,9 @@ from datetime import time, timedelta
 from sqlalchemy import delete, func, select
 
 from lms.accounts.models import User
-from lms.attendance import services as attendance
-from lms.attendance.services import MarkEntry
+from lms.attendance.projects import set_final_projects
+from lms.attendance.roll_call import MarkEntry, save_roll_call
+from lms.attendance.roster import lesson_roster
 from lms.certificates import services as certificates
 from lms.clock import local_instant, local_today
 from lms.courses import services as courses
@@ -102,7 +103,7 @@ def seed(people: dict[str, User]) -> dict:
         .order_by(Lesson.starts_at)
     ).all()
     children = _children()
-    on_roster = {row.child.id for row in attendance.lesson_roster(lessons[0]).rows}
+    on_roster = {row.child.id for row in lesson_roster(lessons[0]).rows}
     register = {
         children[name].id: marks
         for name, (marks, _) in REGISTER.items()
@@ -113,7 +114,7 @@ def seed(people: dict[str, User]) -> dict:
             child_id: MarkEntry(marks[number % len(marks)]) for child_id, marks in register.items()
         }
         attempt(
-            attendance.save_roll_call,
+            save_roll_call,
             lesson,
             actor=cohort.lead,
             entries=entries,
@@ -121,7 +122,7 @@ def seed(people: dict[str, User]) -> dict:
         )
     if cohort.course.requires_final_project and lessons:
         attempt(
-            attendance.set_final_projects,
+            set_final_projects,
             cohort,
             actor=cohort.lead,
             completed=[

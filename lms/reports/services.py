@@ -5,7 +5,7 @@ completed (drafts and cancelled groups have no families). The definitions, once:
 
 - **fill rate**: seats taken (enrolled children and seats offered) / capacity;
 - **attendance rate**: attended / counted lessons of every enrolment of the cohorts, by the
-  one rate computation (lms/attendance/services.py), pooled over a cohort, a course, a track;
+  one rate computation (lms/attendance/rates.py), pooled over a cohort, a course, a track;
 - **at risk**: a child still enrolled whose certificate threshold is out of reach even if
   every unmarked lesson turns out attended ("can no longer reach"), or who has lessons left
   and is below the threshold now ("below the threshold");
@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
 from lms.accounts.models import User
-from lms.attendance.services import AttendanceSummary, WeekAttendance, attendance_report
+from lms.attendance.rates import AttendanceSummary, WeekAttendance, attendance_report
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.clock import age_in_years, lab_zone, local_today
 from lms.courses.models import PUBLIC_COHORT_STATUSES, Cohort, Course, Track

@@ -16,8 +16,8 @@ from flask import g
 from sqlalchemy import event, update
 
 from lms.accounts.models import User
-from lms.attendance import services
-from lms.attendance.services import MarkEntry
+from lms.attendance.roll_call import MarkEntry, save_roll_call
+from lms.attendance.roster import lesson_roster
 from lms.courses import services as courses
 from lms.courses.models import Cohort, CohortStatus, Lesson
 from lms.enrolment.models import SEAT_STATUSES, Enrolment, EnrolmentStatus
@@ -288,11 +288,11 @@ def mark(term: Term, number: int, statuses: dict[int, str], *, by: User | None =
     now = now or min(lesson.ends_at, NOW)
     current = {
         row.child.id: (row.mark.version, row.mark.status)
-        for row in services.lesson_roster(lesson).rows
+        for row in lesson_roster(lesson).rows
         if row.mark
     }
     pairs = [(term.child_ids[i], status) for i, status in statuses.items()]
-    return services.save_roll_call(
+    return save_roll_call(
         lesson,
         actor=term.get(by or term.lead),
         entries=entries(*pairs, seen=current),
