@@ -59,6 +59,7 @@ LOGIN_LIMIT_PER_ACCOUNT = "5 per minute; 20 per hour"
 RESET_LIMIT_PER_IP = "5 per minute; 30 per hour"
 RESET_LIMIT_PER_ACCOUNT = "3 per hour"
 REGISTER_LIMIT_PER_IP = "10 per hour"
+CONFIRM_RESEND_LIMIT = "5 per hour"  # new confirmation links one account may ask for
 
 # Mail. MAIL_BACKEND "log" appends every message to instance/mail.log; "smtp" sends them.
 MAIL_BACKEND = "log"

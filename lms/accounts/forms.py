@@ -145,6 +145,19 @@ class ProfileForm(Form):
     language = SelectField(_l("Language"), choices=_language_choices)
 
 
+class EmailChangeForm(Form):
+    email = email_field(_l("New e-mail address"))
+    password = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(REQUIRED)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ConfirmEmailForm(Form):
+    """The button that opens a confirmation link (a link only shows the page)."""
+
+
 class LanguageForm(Form):
     language = SelectField(_l("Language"), choices=_language_choices)
     next = HiddenField()

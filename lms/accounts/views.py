@@ -17,9 +17,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from lms.accounts import services
+from lms.accounts import confirmation, services
 from lms.accounts.forms import (
     ChangePasswordForm,
+    ConfirmEmailForm,
+    EmailChangeForm,
     ForgotPasswordForm,
     LanguageForm,
     LoginForm,
@@ -36,6 +38,7 @@ from lms.forms import render_form
 from lms.i18n import LANGUAGE_COOKIE, current_language
 from lms.roles import STAFF_ROLES, Role
 from lms.security import role_required, safe_next_url
+from lms.web import back_url
 
 bp = Blueprint("accounts", __name__)
 
@@ -77,8 +80,16 @@ def register():
             locale=form.language.data,
             privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
         )
+        confirmation.send_confirmation_link(user)
         login_user(user)
-        flash(_("Welcome! Your account is ready."), "success")
+        flash(
+            _(
+                "Welcome! Your account is ready. We sent a link to %(email)s: open it to "
+                "confirm the address.",
+                email=user.email,
+            ),
+            "success",
+        )
         return redirect(safe_next_url(form.next.data) or url_for("dashboard.home"))
     return render_form("accounts/register.html", form)
 
@@ -201,6 +212,70 @@ def profile():
         _remember_language(response, form.language.data)
         return response
     return render_form("accounts/profile.html", form)
+
+
+# ---------------------------------------------------------------------------------------------
+# The e-mail address: confirmation links, corrections and changes
+
+
+@bp.get("/account/confirm/<token>")
+def confirm_email(token: str):
+    user, address = confirmation.read_confirmation_token(token)
+    return render_template(
+        "accounts/confirm_email.html", form=ConfirmEmailForm(), user=user, address=address
+    )
+
+
+@bp.post("/account/confirm/<token>")
+@limiter.limit(_limit("RESET_LIMIT_PER_IP"))
+def confirm_email_post(token: str):
+    form = ConfirmEmailForm()
+    if not form.validate_on_submit():
+        flash(_("This form has expired. Open the link again."), "error")
+        return redirect(url_for("accounts.confirm_email", token=token), 303)
+    user = confirmation.confirm_email(token)
+    flash(_("Thank you: %(email)s is confirmed.", email=user.email), "success")
+    if current_user.is_authenticated and current_user.id == user.id:
+        return redirect(url_for("dashboard.home"))
+    return redirect(url_for("accounts.login"))
+
+
+@bp.post("/account/email/resend")
+@login_required
+@limiter.limit(_limit("CONFIRM_RESEND_LIMIT"), key_func=lambda: f"resend:{current_user.id}")
+def resend_confirmation():
+    address = confirmation.send_confirmation_link(current_user)
+    if address is None:
+        flash(_("Your address is already confirmed."), "info")
+    else:
+        flash(_("We sent a new link to %(email)s.", email=address), "success")
+    return redirect(back_url(url_for("dashboard.home")), 303)
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@login_required
+def change_email():
+    form = EmailChangeForm()
+    if request.method == "GET":
+        form.email.data = current_user.pending_email or current_user.email
+    if form.validate_on_submit():
+        was_confirmed = current_user.email_confirmed
+        address = confirmation.change_email(
+            current_user, new_email=form.email.data, password=form.password.data
+        )
+        if was_confirmed:
+            flash(
+                _(
+                    "We sent a link to %(email)s. Your address changes when you open it; "
+                    "until then we keep writing to the current one.",
+                    email=address,
+                ),
+                "success",
+            )
+        else:
+            flash(_("Address corrected. We sent a link to %(email)s.", email=address), "success")
+        return redirect(url_for("accounts.profile"))
+    return render_form("accounts/change_email.html", form)
 
 
 def _remember_language(response, language: str) -> None:

@@ -31,6 +31,9 @@ class OutboxMessage(db.Model):
     recipient_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
+    # The recipient's account had not confirmed this address when the message was written:
+    # coordinators see such messages flagged (a seat offer may never be read).
+    unconfirmed_address: Mapped[bool] = mapped_column(default=False)
     template: Mapped[str] = mapped_column(String(80))
     language: Mapped[str] = mapped_column(String(5))
     subject: Mapped[str] = mapped_column(String(200))

@@ -22,9 +22,16 @@ def outbox():
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if status in OutboxStatus.__members__.values():
         query = query.where(OutboxMessage.status == status)
+    unconfirmed = request.args.get("unconfirmed") == "1"
+    if unconfirmed:
+        query = query.where(OutboxMessage.unconfirmed_address.is_(True))
     page = db.paginate(query, per_page=50, max_per_page=200)
     return render_template(
-        "notifications/outbox.html", page=page, status=status, statuses=list(OutboxStatus)
+        "notifications/outbox.html",
+        page=page,
+        status=status,
+        statuses=list(OutboxStatus),
+        unconfirmed=unconfirmed,
     )
 
 
