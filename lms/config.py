@@ -58,7 +58,10 @@ LOGIN_LIMIT_PER_IP = "20 per minute; 100 per hour"
 LOGIN_LIMIT_PER_ACCOUNT = "5 per minute; 20 per hour"
 RESET_LIMIT_PER_IP = "5 per minute; 30 per hour"
 RESET_LIMIT_PER_ACCOUNT = "3 per hour"
-REGISTER_LIMIT_PER_IP = "10 per hour"
+# Sign-ups: forty families behind one lab's Wi-Fi share an address, so the per-address limit
+# is high; abuse is held by the per-address-typed limit and by the confirmation link.
+REGISTER_LIMIT_PER_IP = "300 per hour"
+REGISTER_LIMIT_PER_EMAIL = "5 per hour"
 CONFIRM_RESEND_LIMIT = "5 per hour"  # new confirmation links one account may ask for
 
 # Mail. MAIL_BACKEND "log" appends every message to instance/mail.log; "smtp" sends them.

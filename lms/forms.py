@@ -30,7 +30,9 @@ class Form(FlaskForm):
     def validate_on_submit(self, extra_validators=None) -> bool:
         refusal = web.current_refusal()
         if refusal is not None:
-            if refusal.form_key == self.refusal_key():
+            if refusal.form_key == self.refusal_key() or (
+                refusal.form_key is None and self.is_submitted()
+            ):
                 self.validate(extra_validators=extra_validators)
                 apply_domain_error(self, refusal.error)
             return False

@@ -18,6 +18,8 @@ Like Indico's ``RH.process``, the app, not the view, ends the transaction:
 from __future__ import annotations
 
 import logging
+import math
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -33,12 +35,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from sqlalchemy import event
 
 from lms.database import Session
 from lms.errors import DomainError, render_error
-from lms.extensions import db
+from lms.extensions import db, limiter
 from lms.security import safe_next_url
 from lms.submissions import AlreadySubmitted, record_result
 
@@ -122,9 +126,10 @@ def end_transaction(response: Response) -> None:
 
 @dataclass(frozen=True)
 class Refusal:
-    """A domain error raised after ``form_key``'s form validated, shown on that form."""
+    """A domain error raised after ``form_key``'s form validated, shown on that form (None:
+    on whichever form was sent, for a refusal that came before any form was read)."""
 
-    form_key: tuple
+    form_key: tuple | None
     error: DomainError
 
 
@@ -154,6 +159,15 @@ def back_url(default: str | None = None) -> str:
     return url_for("dashboard.home" if current_user.is_authenticated else "dashboard.index")
 
 
+def _show_again() -> Response:
+    """Run the request's view again (g.refusal set), without its rate-limit wrappers: the
+    request was already counted once."""
+    view = current_app.view_functions[request.endpoint]
+    while getattr(view, "__wrapper-limiter-instance", None) is not None:
+        view = view.__wrapped__
+    return current_app.make_response(view(**(request.view_args or {})))
+
+
 def refused(error: DomainError):
     """Show a refusal: on the form that was sent, or as a flash back where the user came from."""
     db.session.rollback()
@@ -162,9 +176,7 @@ def refused(error: DomainError):
     if form_key is not None and rule is not None and "GET" in (rule.methods or ()):
         g.refusal = Refusal(form_key, error)
         try:
-            response = current_app.make_response(
-                current_app.view_functions[request.endpoint](**(request.view_args or {}))
-            )
+            response = _show_again()
         except DomainError:
             db.session.rollback()  # the page itself refused to show: fall back to a flash
         else:
@@ -178,6 +190,30 @@ def refused(error: DomainError):
     return redirect(back_url(), 303)
 
 
+def _wait_minutes() -> int:
+    limit = limiter.current_limit
+    seconds = (limit.reset_at - time.time()) if limit is not None else 60
+    return max(1, math.ceil(seconds / 60))
+
+
+def too_many(error: RateLimitExceeded):
+    """A limit was hit: a form page comes back with what was typed and when to try again."""
+    db.session.rollback()
+    message = _l(
+        "Too many attempts from here in a short time. Please try again in %(minutes)d "
+        "minute(s); what you typed is kept.",
+        minutes=_wait_minutes(),
+    )
+    rule = request.url_rule
+    if request.method == "POST" and rule is not None and "GET" in (rule.methods or ()):
+        g.refusal = Refusal(None, DomainError(message))
+        response = _show_again()
+        db.session.rollback()
+        response.status_code = 429
+        return response
+    return render_error(429, message)
+
+
 def already_submitted(error: AlreadySubmitted):
     """A second copy of a submission: nothing is done again; go where the first one went."""
     db.session.rollback()
@@ -188,3 +224,4 @@ def already_submitted(error: AlreadySubmitted):
 def init_request_end(app: Flask) -> None:
     app.register_error_handler(DomainError, refused)
     app.register_error_handler(AlreadySubmitted, already_submitted)
+    app.register_error_handler(RateLimitExceeded, too_many)

@@ -64,6 +64,7 @@ def _failed(response) -> bool:
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_limit("REGISTER_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(_limit("REGISTER_LIMIT_PER_EMAIL"), key_func=_account_key, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(safe_next_url(request.args.get("next")) or url_for("dashboard.home"))
