@@ -1159,8 +1159,7 @@ def _enrolled_in_term(child_ids: Sequence[int], term: Term) -> list[Enrolment]:
             .where(
                 Enrolment.child_id.in_(child_ids),
                 Enrolment.status == EnrolmentStatus.ENROLLED,
-                Cohort.start_date >= term.starts_on,
-                Cohort.start_date <= term.ends_on,
+                Cohort.starting_in(term),
             )
             .order_by(Enrolment.id)
         )

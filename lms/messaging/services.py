@@ -74,8 +74,7 @@ def audience_cohorts(
                 .where(
                     Cohort.course_id == course.id,
                     Cohort.status.in_(PUBLIC_COHORT_STATUSES),
-                    Cohort.start_date >= term.starts_on,
-                    Cohort.start_date <= term.ends_on,
+                    Cohort.starting_in(term),
                 )
                 .order_by(Cohort.start_date, Cohort.id)
             )

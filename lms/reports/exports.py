@@ -48,8 +48,7 @@ class Scope:
         if self.cohort is not None:
             return select(Cohort.id).where(Cohort.id == self.cohort.id)
         return select(Cohort.id).where(
-            Cohort.start_date >= self.term.starts_on,
-            Cohort.start_date <= self.term.ends_on,
+            Cohort.starting_in(self.term),
             Cohort.status.in_(PUBLIC_COHORT_STATUSES),
         )
 

@@ -216,8 +216,7 @@ def _term_cohorts(term: Term) -> list[Cohort]:
             select(Cohort)
             .join(Course, Course.id == Cohort.course_id)
             .where(
-                Cohort.start_date >= term.starts_on,
-                Cohort.start_date <= term.ends_on,
+                Cohort.starting_in(term),
                 Cohort.status.in_(PUBLIC_COHORT_STATUSES),
             )
             .options(contains_eager(Cohort.course))
@@ -447,8 +446,7 @@ def term_certificates(term: Term) -> list[Certificate]:
             .join(Cohort, Cohort.id == Certificate.cohort_id)
             .join(Course, Course.id == Cohort.course_id)
             .where(
-                Cohort.start_date >= term.starts_on,
-                Cohort.start_date <= term.ends_on,
+                Cohort.starting_in(term),
                 Certificate.status.in_((CertificateStatus.VALID, CertificateStatus.REVOKED)),
             )
             .options(contains_eager(Certificate.cohort).contains_eager(Cohort.course))

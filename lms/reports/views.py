@@ -253,8 +253,7 @@ def _staff_cohorts(term: Term) -> list[Cohort]:
         select(Cohort)
         .join(Course, Course.id == Cohort.course_id)
         .where(
-            Cohort.start_date >= term.starts_on,
-            Cohort.start_date <= term.ends_on,
+            Cohort.starting_in(term),
             Cohort.status.in_(PUBLIC_COHORT_STATUSES),
         )
         .options(joinedload(Cohort.course))
