@@ -14,10 +14,10 @@ from sqlalchemy.orm import joinedload
 from lms import exports as files
 from lms.courses.models import (
     PUBLIC_COHORT_STATUSES,
-    TRACK_LABELS,
     Cohort,
     CohortInstructor,
     Course,
+    Track,
 )
 from lms.courses.terms import Term
 from lms.extensions import db
@@ -40,7 +40,7 @@ COHORT_BARS_MAX = 15
 
 @bp.app_context_processor
 def report_names() -> dict:
-    return {"track_names": TRACK_LABELS}
+    return {"track_names": Track.labels()}
 
 
 def _term() -> Term:
@@ -111,7 +111,7 @@ def _charts(report: services.TermReport) -> dict:
     biggest = max((count for _track, count in report.track_children), default=0)
     tracks = charts.horizontal_bars(
         [
-            charts.Bar(str(TRACK_LABELS[track]), count, str(count))
+            charts.Bar(str(Track(track).label), count, str(count))
             for track, count in report.track_children
         ],
         rtl=rtl,
@@ -131,7 +131,7 @@ def _charts(report: services.TermReport) -> dict:
             (format_date(w.monday, "d MMMM"), w.attended, w.counted, percent(w.rate))
             for w in report.weeks
         ],
-        "track_table": [(TRACK_LABELS[track], n) for track, n in report.track_children],
+        "track_table": [(Track(track).label, n) for track, n in report.track_children],
         "attendance": attendance,
         "threshold": threshold,
         "ages": ages,
