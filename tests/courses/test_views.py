@@ -294,6 +294,50 @@ def test_edit_a_cohort_and_change_its_status(as_coordinator, staff, make_cohort,
     assert "Les familles voient déjà cet emploi du temps" in text(response)
 
 
+def test_a_refused_cohort_form_shows_the_reason_on_its_field_with_what_was_typed(
+    as_coordinator, staff, course, room
+):
+    db.session.commit()
+    data = cohort_form(staff, course, room, capacity="20", start_time="10:15")
+    response = as_coordinator.post("/coordinator/cohorts/new", data=data)
+    assert response.status_code == 422
+    page = text(response)
+    # The service's reason sits on the capacity field, which keeps what was typed.
+    error = re.search(r'<p class="error" id="capacity-error">([^<]*)</p>', page)
+    assert error is not None
+    assert "Salle Ada Lovelace accueille 14 enfants" in error.group(1)
+    assert re.search(r'<input[^>]*id="capacity"[^>]*value="20"', page)
+    assert 'value="10:15"' in page
+    assert 'value="2026-10-05"' in page
+    # Nothing was stored.
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Cohort)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Lesson)) == 0
+
+
+def test_a_refused_status_button_flashes_the_reason_and_goes_back(as_coordinator, cohort):
+    db.session.commit()
+    status = f"/coordinator/cohorts/{cohort.id}/status"
+    # Lessons are still to come: "completed" is refused, back to the `next` of the form...
+    response = as_coordinator.post(
+        status, data={"status": "completed", "next": "/coordinator/cohorts?status=open"}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/coordinator/cohorts?status=open"
+    page = text(as_coordinator.get(response.headers["Location"]))
+    assert "Une cohorte est terminée après sa dernière séance." in page
+    # ... or, without one, to the page the button was on.
+    back = f"/coordinator/cohorts/{cohort.id}"
+    response = as_coordinator.post(
+        status, data={"status": "completed"}, headers={"Referer": f"http://localhost{back}"}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == back
+    db.session.expire_all()
+    assert cohort.status == CohortStatus.OPEN
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
 def test_cohort_list_filters(as_coordinator, staff, make_cohort, make_course, other_room):
     lego = make_cohort()
     scratch_course = make_course(title_fr="Scratch Junior", track="coding", min_age=7, max_age=9)
