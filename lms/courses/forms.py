@@ -20,12 +20,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lms.courses.models import (
-    INSTRUCTION_LANGUAGE_LABELS,
-    LEVEL_LABELS,
-    TRACK_LABELS,
-    CohortStatus,
-)
+from lms.courses.models import CohortStatus, InstructionLanguage, Level, Track
 from lms.forms import Form, choices, optional_int
 
 REQUIRED = _l("This field is required.")
@@ -62,18 +57,6 @@ def weekday_names(width: str = "wide") -> list[str]:
 
 def weekday_choices():
     return choices(enumerate(weekday_names()))
-
-
-def _track_choices():
-    return choices(TRACK_LABELS.items())
-
-
-def _level_choices():
-    return choices(LEVEL_LABELS.items())
-
-
-def _language_choices():
-    return choices(INSTRUCTION_LANGUAGE_LABELS.items())
 
 
 def text(label, *, max_length: int, required: bool = False, **kwargs):
@@ -127,8 +110,8 @@ class CourseForm(Form):
     summary_ar = long_text(_l("Summary in Arabic"), description=_l("Optional."))
     title_en = text(_l("Title in English"), max_length=120, description=_l("Optional."))
     summary_en = long_text(_l("Summary in English"), description=_l("Optional."))
-    track = SelectField(_l("Track"), choices=_track_choices)
-    level = SelectField(_l("Level"), choices=_level_choices)
+    track = SelectField(_l("Track"), choices=choices(Track.choices()))
+    level = SelectField(_l("Level"), choices=choices(Level.choices()))
     min_age = whole_number(_l("Minimum age"), low=1, high=99)
     max_age = whole_number(_l("Maximum age"), low=1, high=99)
     price = DecimalField(
@@ -175,7 +158,9 @@ class CohortForm(Form):
     lead_instructor_id = SelectField(_l("Lead instructor"), coerce=int, choices=[])
     assistant_ids = CheckboxesField(_l("Assistants"), coerce=int, choices=[])
     capacity = whole_number(_l("Capacity (children)"), low=1, high=500, default=12)
-    language = SelectField(_l("Language of instruction"), choices=_language_choices)
+    language = SelectField(
+        _l("Language of instruction"), choices=choices(InstructionLanguage.choices())
+    )
     start_date = date_field(_l("First day"))
     end_date = date_field(_l("Last day"))
     weekdays = CheckboxesField(
@@ -199,7 +184,7 @@ class CohortForm(Form):
         choices=choices(
             [
                 (CohortStatus.DRAFT, _l("Draft (not shown to families)")),
-                (CohortStatus.OPEN, _l("Open for enrolment")),
+                (CohortStatus.OPEN, CohortStatus.OPEN.label),
             ]
         ),
     )

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from lms.attendance.queries import lesson_progress, lessons_to_catch_up
 from lms.certificates.services import certificates_of_children
-from lms.courses.services import lessons_between, upcoming_lessons_for_instructor
+from lms.courses.timetables import lessons_between, upcoming_lessons_for_instructor
 from lms.database import utcnow
 from lms.enrolment import services as enrolment
 from lms.extensions import db

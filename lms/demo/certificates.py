@@ -19,7 +19,7 @@ from lms.attendance.roll_call import MarkEntry, save_roll_call
 from lms.attendance.roster import lesson_roster
 from lms.certificates import services as certificates
 from lms.clock import local_instant, local_today
-from lms.courses import services as courses
+from lms.courses.cohorts import set_cohort_status
 from lms.courses.models import Cohort, CohortStatus, Course, Lesson, LessonStatus
 from lms.demo.enrolment import attempt
 from lms.enrolment import services as enrolment
@@ -132,7 +132,7 @@ def seed(people: dict[str, User]) -> dict:
             ],
             now=lessons[-1].ends_at + timedelta(hours=2),
         )
-    attempt(courses.set_cohort_status, cohort, CohortStatus.COMPLETED, actor=coordinator)
+    attempt(set_cohort_status, cohort, CohortStatus.COMPLETED, actor=coordinator)
     issued = attempt(certificates.issue_to_all_eligible, cohort, actor=coordinator) or []
     # The demo families are made up: the e-mails about their certificates are not sent.
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.id > last_message))

@@ -53,6 +53,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from lms.accounts.models import User
 from lms.audit.services import record
 from lms.courses.calendar import build_calendar
+from lms.courses.cohorts import lock_seats
 from lms.courses.models import (
     Cohort,
     CohortInstructor,
@@ -62,7 +63,6 @@ from lms.courses.models import (
     LessonStatus,
     lab_zone,
 )
-from lms.courses.services import lock_seats
 from lms.courses.terms import Term, term_of
 from lms.database import utcnow
 from lms.enrolment import hooks
@@ -1159,8 +1159,7 @@ def _enrolled_in_term(child_ids: Sequence[int], term: Term) -> list[Enrolment]:
             .where(
                 Enrolment.child_id.in_(child_ids),
                 Enrolment.status == EnrolmentStatus.ENROLLED,
-                Cohort.start_date >= term.starts_on,
-                Cohort.start_date <= term.ends_on,
+                Cohort.starting_in(term),
             )
             .order_by(Enrolment.id)
         )

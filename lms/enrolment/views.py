@@ -20,9 +20,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from lms.courses.loaders import load_cohort as load_coordinator_cohort
 from lms.courses.models import Cohort, CohortStatus, Course, course_prerequisites
 from lms.courses.permissions import can_view_cohort
-from lms.courses.views import load_cohort as load_coordinator_cohort
 from lms.enrolment import receipts, services
 from lms.enrolment.forms import (
     CancelForm,

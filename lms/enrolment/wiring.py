@@ -257,7 +257,6 @@ def install() -> None:
     """Register every answer (idempotent)."""
     courses_hooks.cohort_recipients.provide(cohort_recipients)
     courses_hooks.family_cohort_ids.provide(family_cohort_ids)
-    courses_hooks.cohorts_shown.register(settle_cohorts)
     courses_hooks.cohort_card_actions.register(enrol_action)
     courses_hooks.cohort_page_sections.register(cohort_page_section)
     courses_hooks.capacity_changed.register(capacity_changed)

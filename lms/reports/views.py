@@ -11,10 +11,10 @@ from sqlalchemy.orm import joinedload
 from lms import exports as files
 from lms.courses.models import (
     PUBLIC_COHORT_STATUSES,
-    TRACK_LABELS,
     Cohort,
     CohortInstructor,
     Course,
+    Track,
 )
 from lms.courses.terms import Term
 from lms.extensions import db
@@ -37,9 +37,121 @@ FEE_STATUSES = ("outstanding", "paid", "all")
 
 @bp.app_context_processor
 def report_names() -> dict:
-    return {"track_names": TRACK_LABELS}
+    return {"track_names": Track.labels()}
 
 
+<<<<<<< HEAD
+=======
+def _term() -> Term:
+    """The term asked for with ?term=2026-autumn (the current one by default); 404 if unknown."""
+    term = services.resolve_term(request.args.get("term"))
+    if term is None:
+        abort(404, description=_("There is no such term."))
+    return term
+
+
+def _term_form(term: Term) -> TermForm:
+    terms = services.selectable_terms(services.current_term())
+    if term not in terms:
+        terms.insert(0, term)
+    form = TermForm(formdata=None, term=term.key)
+    form.term.choices = choices((t.key, f"{t.label} {t.school_year}") for t in terms)
+    return form
+
+
+def _cohort_label(cohort: Cohort, language: str) -> str:
+    return f"{cohort.course.title(language)} · {format_date(cohort.start_date, 'd MMM')}"
+
+
+def _charts(report: services.TermReport) -> dict:
+    language = current_language()
+    rtl = text_direction(language) == "rtl"
+    if len(report.cohorts) <= COHORT_BARS_MAX:
+        fill_rows = [(_cohort_label(f.cohort, language), f.tally) for f in report.cohorts]
+    else:
+        fill_rows = [(g.course.title(language), g.tally) for g in report.courses]
+    fill = charts.horizontal_bars(
+        [
+            charts.Bar(
+                label,
+                tally.fill_rate or 0,
+                f"{tally.seats_taken}/{tally.capacity} · {percent(tally.fill_rate)}",
+                low=(tally.fill_rate or 0) < 50,
+            )
+            for label, tally in fill_rows
+        ],
+        rtl=rtl,
+        title=_("Fill rates"),
+        description=_("Seats taken out of the seats of each group, in percent."),
+        id_="chart-fill",
+    )
+    thresholds = Counter(f.cohort.course.attendance_threshold for f in report.cohorts)
+    threshold = thresholds.most_common(1)[0][0] if thresholds else None
+    attendance = charts.line_chart(
+        [charts.Point(format_date(week.monday, "d MMM"), week.rate) for week in report.weeks],
+        rtl=rtl,
+        title=_("Attendance week by week"),
+        description=_("The share of counted lessons that were attended, each week of the term."),
+        id_="chart-attendance",
+        reference=threshold,
+        tick_label=percent,
+        reference_label=_("Certificate threshold (%(rate)s)", rate=percent(threshold))
+        if threshold is not None
+        else "",
+    )
+    ages = charts.vertical_bars(
+        [charts.Bar(str(age), count, str(count)) for age, count in report.ages],
+        rtl=rtl,
+        title=_("Children by age"),
+        description=_("How many enrolled children have each age."),
+        id_="chart-ages",
+        axis_label=_("Age (years)"),
+    )
+    biggest = max((count for _track, count in report.track_children), default=0)
+    tracks = charts.horizontal_bars(
+        [
+            charts.Bar(str(Track(track).label), count, str(count))
+            for track, count in report.track_children
+        ],
+        rtl=rtl,
+        title=_("Children by track"),
+        description=_("How many enrolled children follow each track."),
+        id_="chart-tracks",
+        maximum=biggest or 1,
+        label_width=150,
+    )
+    return {
+        "fill": fill,
+        "fill_rows": fill_rows,
+        "fill_table": [
+            (label, t.seats_taken, t.capacity, percent(t.fill_rate)) for label, t in fill_rows
+        ],
+        "week_table": [
+            (format_date(w.monday, "d MMMM"), w.attended, w.counted, percent(w.rate))
+            for w in report.weeks
+        ],
+        "track_table": [(Track(track).label, n) for track, n in report.track_children],
+        "attendance": attendance,
+        "threshold": threshold,
+        "ages": ages,
+        "tracks": tracks,
+    }
+
+
+def render_dashboard():
+    """The dashboard of the term asked for (the coordinators' home page too)."""
+    term = _term()
+    report = services.term_report(term)
+    return render_template(
+        "reports/dashboard.html",
+        term=term,
+        report=report,
+        form=_term_form(term),
+        charts=_charts(report),
+    )
+
+
+>>>>>>> courses
 @bp.get("/coordinator/reports/")
 @role_required(Role.COORDINATOR)
 def dashboard():

@@ -18,8 +18,10 @@ from sqlalchemy import event, update
 from lms.accounts.models import User
 from lms.attendance.roll_call import MarkEntry, save_roll_call
 from lms.attendance.roster import lesson_roster
-from lms.courses import services as courses
+from lms.courses.catalogue import CourseDetails, create_course
+from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import Cohort, CohortStatus, Lesson
+from lms.courses.scheduling import create_room
 from lms.enrolment.models import SEAT_STATUSES, Enrolment, EnrolmentStatus
 from lms.extensions import db
 from lms.families.models import (
@@ -176,11 +178,9 @@ def make_term(app, make_user) -> Callable[..., Term]:
         with app.app_context():
             actor = db.session.get(User, coordinator.id)
             serial = next(_terms)
-            room = courses.create_room(
-                actor=actor, name=f"Salle Ada Lovelace {serial}", capacity=40
-            )
-            course = courses.create_course(
-                courses.CourseDetails(
+            room = create_room(actor=actor, name=f"Salle Ada Lovelace {serial}", capacity=40)
+            course = create_course(
+                CourseDetails(
                     title_fr="Robotique LEGO" + (f" {serial}" if serial > 1 else ""),
                     title_ar="روبوتات ليغو",
                     summary_fr="Construire et programmer des robots.",
@@ -195,30 +195,34 @@ def make_term(app, make_user) -> Callable[..., Term]:
                 ),
                 actor=actor,
             )
-            cohort = courses.create_cohort(
+            cohort = create_cohort(
+                CohortPlan(
+                    course=course,
+                    room=room,
+                    lead=db.session.get(User, lead.id),
+                    assistants=[db.session.get(User, assistant.id)],
+                    capacity=40,
+                    start_date=FIRST_DAY,
+                    end_date=last_day,
+                    weekdays=list(weekdays),
+                    start_time=time(14, 30),
+                ),
                 actor=actor,
-                course=course,
-                room=room,
-                lead=db.session.get(User, lead.id),
-                assistants=[db.session.get(User, assistant.id)],
-                capacity=40,
-                start_date=FIRST_DAY,
-                end_date=last_day,
-                weekdays=list(weekdays),
-                start_time=time(14, 30),
                 status=CohortStatus.OPEN,
                 allow_past=True,
             )
-            other = courses.create_cohort(
+            other = create_cohort(
+                CohortPlan(
+                    course=course,
+                    room=room,
+                    lead=db.session.get(User, outsider.id),
+                    capacity=40,
+                    start_date=FIRST_DAY,
+                    end_date=LAST_DAY,
+                    weekdays=[5],
+                    start_time=time(10, 0),
+                ),
                 actor=actor,
-                course=course,
-                room=room,
-                lead=db.session.get(User, outsider.id),
-                capacity=40,
-                start_date=FIRST_DAY,
-                end_date=LAST_DAY,
-                weekdays=[5],
-                start_time=time(10, 0),
                 status=CohortStatus.OPEN,
                 allow_past=True,
             )

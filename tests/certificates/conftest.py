@@ -47,8 +47,10 @@ from types import SimpleNamespace  # noqa: E402
 
 from lms.accounts.models import User  # noqa: E402
 from lms.certificates import eligibility as eligibility_module  # noqa: E402
-from lms.courses import services as courses  # noqa: E402
+from lms.courses.catalogue import CourseDetails, create_course  # noqa: E402
+from lms.courses.cohorts import CohortPlan, create_cohort  # noqa: E402
 from lms.courses.models import CohortStatus  # noqa: E402
+from lms.courses.scheduling import create_room  # noqa: E402
 from lms.enrolment.models import Enrolment, EnrolmentStatus  # noqa: E402
 from lms.extensions import db  # noqa: E402
 from lms.families import services as families  # noqa: E402
@@ -78,9 +80,9 @@ def finished(app, coordinator, instructor, make_user) -> SimpleNamespace:
     with app.app_context():
         boss = db.session.get(User, coordinator.id)
         lead = db.session.get(User, instructor.id)
-        room = courses.create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
-        course = courses.create_course(
-            courses.CourseDetails(
+        room = create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
+        course = create_course(
+            CourseDetails(
                 title_fr="Robotique LEGO",
                 title_ar="روبوتات ليغو",
                 summary_fr="Robots.",
@@ -93,15 +95,17 @@ def finished(app, coordinator, instructor, make_user) -> SimpleNamespace:
             ),
             actor=boss,
         )
-        cohort = courses.create_cohort(
+        cohort = create_cohort(
+            CohortPlan(
+                course=course,
+                room=room,
+                lead=lead,
+                start_date=date(2026, 4, 1),
+                end_date=date(2026, 6, 10),
+                weekdays=[2],
+                start_time=time(14, 30),
+            ),
             actor=boss,
-            course=course,
-            room=room,
-            lead=lead,
-            start_date=date(2026, 4, 1),
-            end_date=date(2026, 6, 10),
-            weekdays=[2],
-            start_time=time(14, 30),
             status=CohortStatus.OPEN,
             allow_past=True,
         )

@@ -11,9 +11,11 @@ from playwright.sync_api import expect
 from sqlalchemy import update
 
 from lms.accounts.services import create_user
-from lms.courses import services as courses
+from lms.clock import local_today
+from lms.courses.catalogue import CourseDetails, create_course
+from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import Lesson, local_instant
-from lms.courses.services import local_today
+from lms.courses.scheduling import create_room
 from lms.database import utcnow
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
@@ -49,9 +51,9 @@ def _world(app) -> dict:
             full_name="Omar Tazi", email=OTHER_PARENT, role="parent", password=PASSWORD
         )
         today = local_today()
-        room = courses.create_room(actor=coordinator, name="Salle Ada Lovelace", capacity=14)
-        course = courses.create_course(
-            courses.CourseDetails(
+        room = create_room(actor=coordinator, name="Salle Ada Lovelace", capacity=14)
+        course = create_course(
+            CourseDetails(
                 title_fr="Robotique LEGO",
                 title_ar="روبوتات ليغو",
                 summary_fr="Construire et programmer des robots.",
@@ -63,15 +65,17 @@ def _world(app) -> dict:
             ),
             actor=coordinator,
         )
-        cohort = courses.create_cohort(
+        cohort = create_cohort(
+            CohortPlan(
+                course=course,
+                room=room,
+                lead=lead,
+                start_date=today - timedelta(days=7),
+                end_date=today + timedelta(days=7),
+                weekdays=[today.weekday()],
+                start_time=time(10, 0),
+            ),
             actor=coordinator,
-            course=course,
-            room=room,
-            lead=lead,
-            start_date=today - timedelta(days=7),
-            end_date=today + timedelta(days=7),
-            weekdays=[today.weekday()],
-            start_time=time(10, 0),
             status="open",
             allow_past=True,
         )

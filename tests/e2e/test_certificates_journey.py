@@ -12,8 +12,10 @@ from sqlalchemy import select
 from lms.accounts.services import create_user
 from lms.attendance.models import AttendanceMark
 from lms.certificates.models import Certificate
-from lms.courses import services as courses
+from lms.courses.catalogue import CourseDetails, create_course
+from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import Lesson
+from lms.courses.scheduling import create_room
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
 from lms.families import services as families
@@ -46,9 +48,9 @@ def _finished_cohort(app) -> int:
             password=PASSWORD,
             locale="fr",
         )
-        room = courses.create_room(actor=coordinator, name="Atelier Al-Jazari", capacity=12)
-        course = courses.create_course(
-            courses.CourseDetails(
+        room = create_room(actor=coordinator, name="Atelier Al-Jazari", capacity=12)
+        course = create_course(
+            CourseDetails(
                 title_fr="Robotique LEGO",
                 title_ar="روبوتات ليغو",
                 summary_fr="Construire et programmer des robots.",
@@ -60,15 +62,17 @@ def _finished_cohort(app) -> int:
             ),
             actor=coordinator,
         )
-        cohort = courses.create_cohort(
+        cohort = create_cohort(
+            CohortPlan(
+                course=course,
+                room=room,
+                lead=lead,
+                start_date=date(2026, 4, 1),
+                end_date=date(2026, 6, 10),
+                weekdays=[2],
+                start_time=time(14, 30),
+            ),
             actor=coordinator,
-            course=course,
-            room=room,
-            lead=lead,
-            start_date=date(2026, 4, 1),
-            end_date=date(2026, 6, 10),
-            weekdays=[2],
-            start_time=time(14, 30),
             status="open",
             allow_past=True,
         )

@@ -10,8 +10,12 @@ from datetime import date, time, timedelta
 from playwright.sync_api import expect
 
 from lms.accounts.services import create_user
-from lms.courses import services as courses
+from lms.clock import local_today
+from lms.courses.catalogue import CourseDetails, create_course
+from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import CohortStatus
+from lms.courses.scheduling import create_room
+from lms.courses.timetables import week_start
 from lms.extensions import db
 from lms.families import services as families
 from tests.conftest import PASSWORD, links_in
@@ -32,9 +36,9 @@ def _world(app) -> int:
             full_name="Youssef Benali", email="youssef.benali@activelabs.ma", role="instructor",
             password=PASSWORD,
         )  # fmt: skip
-        room = courses.create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
-        course = courses.create_course(
-            courses.CourseDetails(
+        room = create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
+        course = create_course(
+            CourseDetails(
                 title_fr="Robotique LEGO",
                 title_ar="روبوتات ليغو",
                 summary_fr="Construire et programmer des robots LEGO.",
@@ -47,18 +51,20 @@ def _world(app) -> int:
             ),
             actor=boss,
         )
-        today = courses.local_today()
-        start = courses.week_start(today) + timedelta(weeks=2, days=5)  # a Saturday
-        cohort = courses.create_cohort(
+        today = local_today()
+        start = week_start(today) + timedelta(weeks=2, days=5)  # a Saturday
+        cohort = create_cohort(
+            CohortPlan(
+                course=course,
+                room=room,
+                lead=lead,
+                start_date=start,
+                end_date=start + timedelta(weeks=7),
+                weekdays=[5],
+                start_time=time(9, 30),
+                capacity=1,
+            ),
             actor=boss,
-            course=course,
-            room=room,
-            lead=lead,
-            start_date=start,
-            end_date=start + timedelta(weeks=7),
-            weekdays=[5],
-            start_time=time(9, 30),
-            capacity=1,
             status=CohortStatus.OPEN,
         )
         for email, name, child, language in [

@@ -11,8 +11,10 @@ from sqlalchemy import update
 
 from lms.accounts.services import create_user
 from lms.attendance.models import AttendanceMark
-from lms.courses import services as courses
+from lms.courses.catalogue import CourseDetails, create_course
+from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import Cohort, local_instant
+from lms.courses.scheduling import create_room
 from lms.courses.terms import term_of
 from lms.database import utcnow
 from lms.enrolment.models import Enrolment
@@ -48,9 +50,9 @@ def _world(app) -> int:
         )  # fmt: skip
         today = local_today()
         start = max(term_of(today).starts_on, today - timedelta(weeks=5))
-        room = courses.create_room(actor=coordinator, name="Atelier Al-Jazari", capacity=12)
-        course = courses.create_course(
-            courses.CourseDetails(
+        room = create_room(actor=coordinator, name="Atelier Al-Jazari", capacity=12)
+        course = create_course(
+            CourseDetails(
                 title_fr="Robotique LEGO",
                 title_ar="روبوتات ليغو",
                 summary_fr="Construire et programmer des robots.",
@@ -63,15 +65,17 @@ def _world(app) -> int:
             ),
             actor=coordinator,
         )
-        cohort = courses.create_cohort(
+        cohort = create_cohort(
+            CohortPlan(
+                course=course,
+                room=room,
+                lead=lead,
+                start_date=start,
+                end_date=start + timedelta(weeks=9),
+                weekdays=[start.weekday()],
+                start_time=time(0, 30),
+            ),
             actor=coordinator,
-            course=course,
-            room=room,
-            lead=lead,
-            start_date=start,
-            end_date=start + timedelta(weeks=9),
-            weekdays=[start.weekday()],
-            start_time=time(0, 30),  # over by the time the tests run, whatever the hour
             status="open",
             allow_past=True,
         )

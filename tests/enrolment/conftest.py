@@ -12,8 +12,10 @@ from flask import g
 from sqlalchemy import select
 
 from lms.accounts.models import User
-from lms.courses import services as courses
+from lms.courses.catalogue import CourseDetails, create_course
+from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import Cohort, CohortStatus, Course
+from lms.courses.scheduling import create_room
 from lms.enrolment import hooks, wiring
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
@@ -92,9 +94,9 @@ def world(app, ctx, coordinator, instructor, make_user) -> SimpleNamespace:
     """Staff, a room of 14, a course for ages 8 to 11 at 800 MAD; attached to the session."""
     boss = get(coordinator)
     lead = get(instructor)
-    room = courses.create_room(actor=boss, name="Salle Ada Lovelace", capacity=14)
-    course = courses.create_course(
-        courses.CourseDetails(
+    room = create_room(actor=boss, name="Salle Ada Lovelace", capacity=14)
+    course = create_course(
+        CourseDetails(
             title_fr="Robotique LEGO",
             title_ar="روبوتات ليغو",
             summary_fr="Construire et programmer des robots.",
@@ -106,7 +108,7 @@ def world(app, ctx, coordinator, instructor, make_user) -> SimpleNamespace:
         ),
         actor=boss,
     )
-    other_room = courses.create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
+    other_room = create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
     other_lead = get(make_user(Role.INSTRUCTOR, full_name="Salma Idrissi", locale="ar"))
     db.session.commit()
     return SimpleNamespace(
@@ -125,7 +127,6 @@ def make_cohort(world) -> Callable[..., Cohort]:
 
     def make(**overrides) -> Cohort:
         values = {
-            "actor": world.coordinator,
             "course": world.course,
             "room": world.room,
             "lead": world.lead,
@@ -135,10 +136,10 @@ def make_cohort(world) -> Callable[..., Cohort]:
             "start_time": time(14, 30),
             "duration_minutes": 90,
             "capacity": 2,
-            "status": CohortStatus.OPEN,
         }
         values.update(overrides)
-        cohort = courses.create_cohort(**values)
+        status = values.pop("status", CohortStatus.OPEN)
+        cohort = create_cohort(CohortPlan(**values), actor=world.coordinator, status=status)
         db.session.commit()
         return cohort
 
@@ -165,8 +166,8 @@ def make_course(world) -> Callable[..., Course]:
         }
         prerequisite_ids = overrides.pop("prerequisite_ids", ())
         details.update(overrides)
-        course = courses.create_course(
-            courses.CourseDetails(**details),
+        course = create_course(
+            CourseDetails(**details),
             actor=world.coordinator,
             prerequisite_ids=prerequisite_ids,
         )

@@ -17,8 +17,10 @@ from sqlalchemy import func, select
 
 from lms.accounts.services import create_user
 from lms.audit.models import AuditEntry
-from lms.courses import services as courses
+from lms.courses.catalogue import CourseDetails, create_course
+from lms.courses.cohorts import CohortPlan, create_cohort, set_cohort_status
 from lms.courses.models import Cohort, CohortStatus
+from lms.courses.scheduling import create_room
 from lms.enrolment import services
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.extensions import db
@@ -67,9 +69,9 @@ def setup(app, coordinator, instructor):
         with app.app_context():
             boss = db.session.get(type(coordinator), coordinator.id)
             lead = db.session.get(type(instructor), instructor.id)
-            room = courses.create_room(actor=boss, name="Salle Ada Lovelace", capacity=60)
-            course = courses.create_course(
-                courses.CourseDetails(
+            room = create_room(actor=boss, name="Salle Ada Lovelace", capacity=60)
+            course = create_course(
+                CourseDetails(
                     title_fr="Robotique LEGO",
                     summary_fr="Robots.",
                     track="robotics",
@@ -80,16 +82,18 @@ def setup(app, coordinator, instructor):
                 ),
                 actor=boss,
             )
-            cohort = courses.create_cohort(
+            cohort = create_cohort(
+                CohortPlan(
+                    course=course,
+                    room=room,
+                    lead=lead,
+                    start_date=date(2026, 10, 7),
+                    end_date=date(2026, 11, 25),
+                    weekdays=[2],
+                    start_time=time(14, 30),
+                    capacity=capacity,
+                ),
                 actor=boss,
-                course=course,
-                room=room,
-                lead=lead,
-                start_date=date(2026, 10, 7),
-                end_date=date(2026, 11, 25),
-                weekdays=[2],
-                start_time=time(14, 30),
-                capacity=capacity,
                 status=CohortStatus.OPEN,
             )
             people = []
@@ -335,9 +339,7 @@ def test_a_group_cancelled_while_families_answer_and_leave(app, setup, coordinat
     def cancel_the_group() -> None:
         with app.app_context():
             boss = db.session.get(User, coordinator.id)
-            courses.set_cohort_status(
-                db.session.get(Cohort, cohort_id), CohortStatus.CANCELLED, actor=boss
-            )
+            set_cohort_status(db.session.get(Cohort, cohort_id), CohortStatus.CANCELLED, actor=boss)
             db.session.commit()
             db.session.remove()
 

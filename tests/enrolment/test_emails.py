@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from lms.courses import services as courses
+from lms.courses.cohorts import set_cohort_status
 from lms.courses.models import CohortStatus
 from lms.enrolment import services
 from lms.extensions import db
@@ -58,7 +58,7 @@ def every_email(make_cohort, make_family, world, frozen_now):
     services.decline_offer(waiting[3], actor=get(ar[2][0]))  # ...; fr[3], ar[3] offered
     services.cancel_enrolment(waiting[4], actor=world.coordinator, reason="Demande")
     services.cancel_enrolment(waiting[5], actor=world.coordinator, reason="Demande")
-    courses.set_cohort_status(other, CohortStatus.CANCELLED, actor=world.coordinator)
+    set_cohort_status(other, CohortStatus.CANCELLED, actor=world.coordinator)
     db.session.commit()
     return people
 

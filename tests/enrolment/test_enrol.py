@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.audit.models import AuditEntry
-from lms.courses import services as courses
+from lms.courses.cohorts import set_cohort_status
 from lms.courses.models import CohortStatus, LessonStatus, local_instant
 from lms.enrolment import hooks, services
 from lms.enrolment.models import Enrolment, EnrolmentStatus
@@ -145,8 +145,8 @@ class TestGroupAndWindow:
     def test_the_group_must_be_open(self, make_cohort, make_family, world, status):
         cohort = make_cohort(status=CohortStatus.DRAFT)
         if status == CohortStatus.CLOSED:
-            courses.set_cohort_status(cohort, CohortStatus.OPEN, actor=world.coordinator)
-            courses.set_cohort_status(cohort, CohortStatus.CLOSED, actor=world.coordinator)
+            set_cohort_status(cohort, CohortStatus.OPEN, actor=world.coordinator)
+            set_cohort_status(cohort, CohortStatus.CLOSED, actor=world.coordinator)
         user, child = make_family()
         assert refusal(services.enrol, child, cohort, actor=get(user)) == (
             "This group is not open for enrolment."

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select
 
-from lms.courses import services as courses
+from lms.courses.cohorts import CohortPlan, update_cohort
 from lms.courses.models import Cohort
 from lms.enrolment import services
 from lms.enrolment.models import ACTIVE_STATUSES, SEAT_STATUSES, Enrolment, EnrolmentStatus
@@ -30,22 +31,7 @@ TERMINAL = (EnrolmentStatus.WITHDRAWN, EnrolmentStatus.CANCELLED)
 
 
 def _set_capacity(cohort: Cohort, capacity: int, actor) -> None:
-    courses.update_cohort(
-        cohort,
-        actor=actor,
-        room=cohort.room,
-        lead=cohort.lead,
-        assistants=cohort.assistants,
-        capacity=capacity,
-        language=cohort.language,
-        start_date=cohort.start_date,
-        end_date=cohort.end_date,
-        weekdays=cohort.weekdays,
-        start_time=cohort.start_time,
-        duration_minutes=cohort.duration_minutes,
-        enrolment_opens_at=cohort.enrolment_opens_at,
-        enrolment_closes_at=cohort.enrolment_closes_at,
-    )
+    update_cohort(cohort, replace(CohortPlan.of(cohort), capacity=capacity), actor=actor)
 
 
 class SeatsMachine(RuleBasedStateMachine):

@@ -3,13 +3,14 @@ cancellations and moves, a cancelled group: invariants 1-3 after each."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from lms.audit.models import AuditEntry
-from lms.courses import services as courses
+from lms.courses.cohorts import CohortPlan, set_cohort_status, update_cohort
 from lms.courses.models import CohortStatus
 from lms.enrolment import services
 from lms.enrolment.models import EndReason, Enrolment, EnrolmentStatus
@@ -220,7 +221,7 @@ class TestLapsedOffers:
 
     def test_a_cancelled_group_offers_nothing_more(self, offered, world):
         cohort, _people = offered
-        courses.set_cohort_status(cohort, CohortStatus.CANCELLED, actor=world.coordinator)
+        set_cohort_status(cohort, CohortStatus.CANCELLED, actor=world.coordinator)
         assert counts(cohort) == (0, 0)
 
 
@@ -279,22 +280,7 @@ class TestOfferLinks:
 class TestCapacity:
     def test_more_seats_are_offered_to_as_many_children(self, full, world):
         cohort, people = full
-        courses.update_cohort(
-            cohort,
-            actor=world.coordinator,
-            room=cohort.room,
-            lead=world.lead,
-            assistants=[],
-            capacity=4,
-            language="fr",
-            start_date=cohort.start_date,
-            end_date=cohort.end_date,
-            weekdays=cohort.weekdays,
-            start_time=cohort.start_time,
-            duration_minutes=cohort.duration_minutes,
-            enrolment_opens_at=None,
-            enrolment_closes_at=None,
-        )
+        update_cohort(cohort, replace(CohortPlan.of(cohort), capacity=4), actor=world.coordinator)
         assert [db.session.get(Enrolment, e.id).status for _, e in people] == [
             ENROLLED,
             ENROLLED,
@@ -315,21 +301,8 @@ class TestCapacity:
     def test_fewer_seats_than_taken_is_refused(self, full, world):
         cohort, _ = full
         with pytest.raises(DomainError, match="2 seats are already taken"):
-            courses.update_cohort(
-                cohort,
-                actor=world.coordinator,
-                room=cohort.room,
-                lead=world.lead,
-                assistants=[],
-                capacity=1,
-                language="fr",
-                start_date=cohort.start_date,
-                end_date=cohort.end_date,
-                weekdays=cohort.weekdays,
-                start_time=cohort.start_time,
-                duration_minutes=cohort.duration_minutes,
-                enrolment_opens_at=None,
-                enrolment_closes_at=None,
+            update_cohort(
+                cohort, replace(CohortPlan.of(cohort), capacity=1), actor=world.coordinator
             )
 
 
@@ -457,7 +430,7 @@ class TestMove:
 class TestCohortCancelled:
     def test_everyone_is_told_and_every_place_ends(self, full, world):
         cohort, people = full
-        courses.set_cohort_status(cohort, CohortStatus.CANCELLED, actor=world.coordinator)
+        set_cohort_status(cohort, CohortStatus.CANCELLED, actor=world.coordinator)
         assert {e.status for _, e in people} == {CANCELLED}
         assert {e.end_reason for _, e in people} == {EndReason.COHORT_CANCELLED}
         told = {m.recipient for m in mails("cohort_cancelled")}
