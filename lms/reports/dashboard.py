@@ -9,7 +9,7 @@ from flask import render_template
 from flask_babel import format_date
 from flask_babel import gettext as _
 
-from lms.courses.models import TRACK_LABELS, Cohort
+from lms.courses.models import Cohort, Track
 from lms.courses.terms import Term
 from lms.forms import choices
 from lms.i18n import current_language, text_direction
@@ -85,7 +85,7 @@ def term_charts(report: services.TermReport) -> dict:
     biggest = max((count for _track, count in report.track_children), default=0)
     tracks = charts.horizontal_bars(
         [
-            charts.Bar(str(TRACK_LABELS[track]), count, str(count))
+            charts.Bar(str(Track(track).label), count, str(count))
             for track, count in report.track_children
         ],
         rtl=rtl,
@@ -105,7 +105,7 @@ def term_charts(report: services.TermReport) -> dict:
             (format_date(w.monday, "d MMMM"), w.attended, w.counted, percent(w.rate))
             for w in report.weeks
         ],
-        "track_table": [(TRACK_LABELS[track], n) for track, n in report.track_children],
+        "track_table": [(Track(track).label, n) for track, n in report.track_children],
         "attendance": attendance,
         "threshold": threshold,
         "ages": ages,
