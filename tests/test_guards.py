@@ -19,6 +19,8 @@ PUBLIC = {
     "accounts.forgot_password",
     "accounts.reset_password",
     "accounts.account_setup",
+    "accounts.confirm_email",  # the link from the e-mail works before logging in
+    "accounts.confirm_email_post",
     "accounts.set_language",
     "health.healthz",
     "courses.catalogue",
