@@ -40,8 +40,8 @@ from lms.courses.models import Cohort, CohortInstructor, CohortStatus, Lesson, l
 from lms.database import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.families.children import children_of
 from lms.families.models import Child
-from lms.families.services import children_of
 from lms.forms import apply_domain_error, choices
 from lms.i18n import current_language
 from lms.roles import Role
