@@ -16,7 +16,7 @@ from lms.families.children import children_of, log_medical_access, save_health, 
 from lms.families.contacts import Person, add_contact
 from lms.families.guardians import accept_invitation, invite_guardian, make_invitation_token
 from lms.families.hooks import TeachingPeriod
-from lms.families.models import Child, ConsentKind, ContactKind, MedicalAccessLog
+from lms.families.models import Child, ConsentKind, ConsentRecord, ContactKind, MedicalAccessLog
 from lms.roles import Role
 from tests.conftest import PASSWORD, links_in, login, mail_log
 from tests.families.conftest import get, years_ago
@@ -273,6 +273,50 @@ class TestPeople:
             client.post(f"/children/{child.id}/emergency-contacts/{contact.id}/delete").status_code
             == 404
         )
+
+
+class TestRefusals:
+    """A service's refusal, through the one path of lms/web.py."""
+
+    def test_a_refused_form_shows_the_reason_on_its_field_with_what_was_typed(
+        self, login_as, parent, child
+    ):
+        response = login_as(parent).post(
+            f"/children/{child.id}/health",
+            data={"consent": "no", "allergies": "Peanuts and kiwis", "medical_notes": ""},
+        )
+        assert response.status_code == 422
+        page = text(response)
+        assert re.search(
+            r'<p class="error" id="consent-error">To store allergies or medical notes we need '
+            r"your consent\.",
+            page,
+        )
+        assert "Peanuts and kiwis</textarea>" in page
+        assert db.session.scalars(db.select(ConsentRecord)).all() == []
+        assert reload(child).allergies is None
+
+    def test_a_refused_button_goes_back_where_it_came_from(self, login_as, parent, child):
+        client = login_as(parent)
+        [contact] = child.emergency_contacts
+        url = f"/children/{child.id}/emergency-contacts/{contact.id}/delete"
+        page = f"http://localhost/children/{child.id}"
+        response = client.post(url, headers={"Referer": page})
+        assert response.status_code == 303
+        assert response.location == f"/children/{child.id}"
+        assert "at least one emergency contact" in text(client.get(response.location))
+        assert [c.id for c in reload(child).emergency_contacts] == [contact.id]
+        # A safe ``next`` wins over the referrer.
+        response = client.post(url, data={"next": "/children"}, headers={"Referer": page})
+        assert (response.status_code, response.location) == (303, "/children")
+        assert len(reload(child).emergency_contacts) == 1
+
+    def test_a_contact_of_the_other_list_is_not_found(self, login_as, parent, child):
+        [contact] = child.emergency_contacts
+        client = login_as(parent)
+        assert client.get(f"/children/{child.id}/pickups/{contact.id}/edit").status_code == 404
+        assert client.post(f"/children/{child.id}/pickups/{contact.id}/delete").status_code == 404
+        assert len(reload(child).emergency_contacts) == 1
 
 
 class TestCoParents:
