@@ -218,38 +218,12 @@ def photo_consent(child_id: int):
 
 
 # ---------------------------------------------------------------------------------------------
-# The people on file: one implementation, two lists with their own addresses (the kind comes
-# from the URL: /emergency-contacts/... or /pickups/...)
+# The people on file: one implementation; each list keeps its own addresses, and the kind
+# comes from the address (/emergency-contacts/... or /pickups/...).
 
 ANCHORS = {ContactKind.EMERGENCY: "emergency", ContactKind.PICKUP: "pickup"}
-EMERGENCY = {"kind": ContactKind.EMERGENCY}
-PICKUP = {"kind": ContactKind.PICKUP}
 
 
-@bp.route(
-    "/children/<int:child_id>/emergency-contacts/new",
-    methods=["GET", "POST"],
-    endpoint="contact_new",
-    defaults=EMERGENCY,
-)
-@bp.route(
-    "/children/<int:child_id>/pickups/new",
-    methods=["GET", "POST"],
-    endpoint="contact_new",
-    defaults=PICKUP,
-)
-@bp.route(
-    "/children/<int:child_id>/emergency-contacts/<int:contact_id>/edit",
-    methods=["GET", "POST"],
-    endpoint="contact_edit",
-    defaults=EMERGENCY,
-)
-@bp.route(
-    "/children/<int:child_id>/pickups/<int:contact_id>/edit",
-    methods=["GET", "POST"],
-    endpoint="contact_edit",
-    defaults=PICKUP,
-)
 @role_required(Role.PARENT)
 def contact_form(child_id: int, kind: ContactKind, contact_id: int | None = None):
     child = load_child(child_id)
@@ -272,16 +246,6 @@ def contact_form(child_id: int, kind: ContactKind, contact_id: int | None = None
     return render_form("families/person_form.html", form, child=child, kind=kind, person=contact)
 
 
-@bp.post(
-    "/children/<int:child_id>/emergency-contacts/<int:contact_id>/delete",
-    endpoint="contact_delete",
-    defaults=EMERGENCY,
-)
-@bp.post(
-    "/children/<int:child_id>/pickups/<int:contact_id>/delete",
-    endpoint="contact_delete",
-    defaults=PICKUP,
-)
 @role_required(Role.PARENT)
 def contact_delete(child_id: int, kind: ContactKind, contact_id: int):
     child = load_child(child_id)
@@ -289,6 +253,24 @@ def contact_delete(child_id: int, kind: ContactKind, contact_id: int):
     contacts.remove_contact(contact, actor=current_user)
     flash(_("%(name)s is removed.", name=contact.name), "success")
     return redirect(_child_url(child, ANCHORS[kind]))
+
+
+def _route_people(kind: ContactKind, path: str) -> None:
+    people = f"/children/<int:child_id>/{path}"
+    form = {"view_func": contact_form, "methods": ["GET", "POST"], "defaults": {"kind": kind}}
+    bp.add_url_rule(f"{people}/new", "contact_new", **form)
+    bp.add_url_rule(f"{people}/<int:contact_id>/edit", "contact_edit", **form)
+    bp.add_url_rule(
+        f"{people}/<int:contact_id>/delete",
+        "contact_delete",
+        view_func=contact_delete,
+        methods=["POST"],
+        defaults={"kind": kind},
+    )
+
+
+_route_people(ContactKind.EMERGENCY, "emergency-contacts")
+_route_people(ContactKind.PICKUP, "pickups")
 
 
 # ---------------------------------------------------------------------------------------------
