@@ -181,8 +181,8 @@ def issue_through_the_service(size: int = 30) -> tuple[float, int]:
     from lms.courses.scheduling import create_room
     from lms.enrolment.models import Enrolment
     from lms.extensions import db
-    from lms.families import services as families
-    from lms.families.services import Person
+    from lms.families.children import add_child
+    from lms.families.contacts import Person
 
     with tempfile.TemporaryDirectory() as folder:
         app = create_app(
@@ -237,7 +237,7 @@ def issue_through_the_service(size: int = 30) -> tuple[float, int]:
                 )
                 first, last = data["child_name"].split(" ", 1)
                 first_ar, _, last_ar = (data["child_name_ar"] or "").partition(" ")
-                child = families.add_child(
+                child = add_child(
                     parent,
                     first_name=first,
                     last_name=last,

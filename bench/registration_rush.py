@@ -96,7 +96,8 @@ def seed(url: str, instance: Path, *, parents: int, seats: int, groups: int) -> 
     from lms.courses.timetables import week_start
     from lms.demo import seed_demo
     from lms.extensions import db
-    from lms.families import services as families
+    from lms.families.children import add_child
+    from lms.families.contacts import Person
 
     app = app_for(url, instance)
     with app.app_context():
@@ -148,12 +149,12 @@ def seed(url: str, instance: Path, *, parents: int, seats: int, groups: int) -> 
             user = create_user(
                 full_name=f"Parent {n}", email=email, role="parent", password=PASSWORD
             )
-            child = families.add_child(
+            child = add_child(
                 user,
                 first_name=f"Enfant{n}",
                 last_name="Rush",
                 date_of_birth=date(start.year - 9, 1 + n % 12, 1 + n % 28),
-                emergency_contact=families.Person(f"Parent {n}", "Parent", "0612345602"),
+                emergency_contact=Person(f"Parent {n}", "Parent", "0612345602"),
             )
             people.append({"email": email, "child": child, "cohort": cohort_ids[n % groups]})
         db.session.commit()

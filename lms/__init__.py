@@ -22,6 +22,7 @@ from lms.database import configure_sqlite
 from lms.enrolment import views as enrolment
 from lms.enrolment import wiring as enrolment_wiring
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
+from lms.families import data_rights as families_data_rights
 from lms.families import views as families
 from lms.messaging import views as messaging
 from lms.messaging import wiring as messaging_wiring
@@ -55,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_login(login_manager)
 
     # The higher domains answer the lower domains' hooks (lms/hooks.py); idempotent.
+    families_data_rights.install()  # first: the export opens with the account and children
     enrolment_wiring.install()
     attendance_wiring.install()
     certificates_wiring.install()

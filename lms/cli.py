@@ -161,7 +161,7 @@ def restore_command(archive):
 @lms_cli.command("purge")
 def purge_command():
     """Apply the retention rules: old safeguarding data, inactive accounts (run it daily)."""
-    from lms.families.services import purge
+    from lms.families.data_rights import purge
 
     report = purge()
     db.session.commit()

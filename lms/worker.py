@@ -62,7 +62,7 @@ def expire_offers() -> str | None:
 
 def purge() -> str | None:
     """The retention rules: old safeguarding data, inactive accounts after notice."""
-    from lms.families.services import purge as purge_families
+    from lms.families.data_rights import purge as purge_families
 
     report = purge_families()
     db.session.commit()

@@ -13,7 +13,7 @@ from lms.accounts.models import User
 from lms.courses.models import Cohort, Lesson
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
-from lms.families.models import AuthorisedPickup, Child
+from lms.families.models import Child, ContactPerson
 from lms.labels import LabelledEnum
 
 
@@ -166,7 +166,7 @@ class Checkout(db.Model):
     collector_kind: Mapped[str] = mapped_column(String(10))
     guardian_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     pickup_id: Mapped[int | None] = mapped_column(
-        ForeignKey("authorised_pickups.id", ondelete="SET NULL")
+        ForeignKey("contact_people.id", ondelete="SET NULL")
     )
     # The collector's name as it was on the list (None when the child left alone).
     collector_name: Mapped[str | None] = mapped_column(String(120))
@@ -177,7 +177,7 @@ class Checkout(db.Model):
     lesson: Mapped[Lesson] = relationship()
     child: Mapped[Child] = relationship()
     guardian: Mapped[User | None] = relationship(foreign_keys=[guardian_id])
-    pickup: Mapped[AuthorisedPickup | None] = relationship()
+    pickup: Mapped[ContactPerson | None] = relationship()
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
 
 

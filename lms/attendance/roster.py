@@ -177,7 +177,7 @@ def lesson_roster(lesson: Lesson) -> Roster:
             .where(Child.id.in_(list(enrolments)))
             .options(
                 selectinload(Child.consent_records),
-                selectinload(Child.authorised_pickups),
+                selectinload(Child.contact_people),
                 selectinload(Child.guardianships).joinedload(Guardianship.user),
             )
         )

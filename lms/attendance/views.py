@@ -35,8 +35,8 @@ from lms.clock import local_instant
 from lms.courses.models import Cohort, Lesson
 from lms.database import utcnow
 from lms.extensions import db
+from lms.families.children import children_of
 from lms.families.models import Child
-from lms.families.services import children_of
 from lms.forms import choices, render_form
 from lms.i18n import current_language
 from lms.roles import Role

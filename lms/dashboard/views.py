@@ -11,8 +11,8 @@ from lms.courses.timetables import lessons_between, upcoming_lessons_for_instruc
 from lms.database import utcnow
 from lms.enrolment import services as enrolment
 from lms.extensions import db
+from lms.families.children import children_of
 from lms.families.models import local_today
-from lms.families.services import children_of
 from lms.messaging.services import messages_for_parent
 from lms.reports.dashboard import render_dashboard
 from lms.roles import Role

@@ -18,7 +18,8 @@ from lms.enrolment import services
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families import services as families
+from lms.families.children import add_child
+from lms.families.contacts import Person
 from lms.families.models import Child, Guardianship
 from lms.notifications.models import OutboxMessage
 from lms.roles import Role
@@ -109,12 +110,12 @@ def _rush_family(spec, born: date) -> Child:
         select(Child).join(Guardianship).where(Guardianship.user_id == parent.id).limit(1)
     )
     if child is None:
-        child = families.add_child(
+        child = add_child(
             parent,
             first_name=child_name,
             last_name=family_name,
             date_of_birth=born,
-            emergency_contact=families.Person(name, "Parent", "+212600000000"),
+            emergency_contact=Person(name, "Parent", "+212600000000"),
         )
     return child
 

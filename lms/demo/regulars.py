@@ -21,7 +21,8 @@ from lms.enrolment import services
 from lms.enrolment.models import EnrolmentStatus
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families import services as families
+from lms.families.children import add_child
+from lms.families.contacts import Person
 from lms.notifications.models import OutboxMessage
 from lms.roles import Role
 
@@ -107,16 +108,14 @@ def seed(people: dict[str, User]) -> dict:
             parent, family_name_ar = _family(number, family)
             try:
                 with db.session.begin_nested():
-                    child = families.add_child(
+                    child = add_child(
                         parent,
                         first_name=first,
                         last_name=family[0],
                         first_name_ar=first_ar,
                         last_name_ar=family_name_ar if first_ar else None,
                         date_of_birth=_born(cohort, index),
-                        emergency_contact=families.Person(
-                            parent.full_name, "Parent", f"+21266{number:07d}"
-                        ),
+                        emergency_contact=Person(parent.full_name, "Parent", f"+21266{number:07d}"),
                     )
                     place = services.enrol_by_coordinator(child, cohort, actor=coordinator)
             except DomainError:

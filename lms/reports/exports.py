@@ -27,8 +27,8 @@ from lms.enrolment.models import (
     Payment,
 )
 from lms.extensions import db
+from lms.families.children import log_medical_access
 from lms.families.models import Child, ConsentKind, Guardianship
-from lms.families.services import log_medical_access
 from lms.money import dirhams
 from lms.phones import format_phone
 from lms.reports.permissions import can_read_medical_notes_in_exports
@@ -112,8 +112,7 @@ def roster_rows(cohort: Cohort, *, viewer: User, language: str) -> list[list]:
                 joinedload(Enrolment.child).selectinload(relation)
                 for relation in (
                     Child.guardianships,
-                    Child.emergency_contacts,
-                    Child.authorised_pickups,
+                    Child.contact_people,
                     Child.consent_records,
                 )
             )

@@ -25,11 +25,11 @@ from lms.courses.scheduling import create_room
 from lms.enrolment.models import SEAT_STATUSES, Enrolment, EnrolmentStatus
 from lms.extensions import db
 from lms.families.models import (
-    AuthorisedPickup,
     Child,
     ConsentKind,
     ConsentRecord,
-    EmergencyContact,
+    ContactKind,
+    ContactPerson,
     Guardianship,
 )
 from lms.i18n import use_packaged_zone_rules
@@ -126,8 +126,13 @@ def add_child(guardian_id: int, first: str, last: str, first_ar=None, last_ar=No
         **fields,
     )
     child.guardianships.append(Guardianship(user_id=guardian_id))
-    child.emergency_contacts.append(
-        EmergencyContact(name="Nadia Bennani", relationship_to_child="Mère", phone="+212612345602")
+    child.contact_people.append(
+        ContactPerson(
+            kind=ContactKind.EMERGENCY,
+            name="Nadia Bennani",
+            relationship_to_child="Mère",
+            phone="+212612345602",
+        )
     )
     db.session.add(child)
     db.session.flush()
@@ -242,10 +247,13 @@ def make_term(app, make_user) -> Callable[..., Term]:
                 yasmine.consent_records.append(
                     ConsentRecord(kind=ConsentKind.PHOTO, granted=True, notice_version="1")
                 )
-                pickup = AuthorisedPickup(
-                    name="Latifa Alaoui", relationship_to_child="Grand-mère", phone="+212661234590"
+                pickup = ContactPerson(
+                    kind=ContactKind.PICKUP,
+                    name="Latifa Alaoui",
+                    relationship_to_child="Grand-mère",
+                    phone="+212661234590",
                 )
-                yasmine.authorised_pickups.append(pickup)
+                yasmine.contact_people.append(pickup)
                 db.session.flush()
                 pickup_id = pickup.id
             if len(kids) > 1:

@@ -14,7 +14,7 @@ from lms.attendance.roster import lesson_roster
 from lms.audit.models import AuditEntry
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families.models import AuthorisedPickup
+from lms.families.models import ContactKind, ContactPerson
 from tests.attendance.conftest import add_child, mark
 
 
@@ -51,8 +51,9 @@ def test_a_guardian_collects_the_child(present):
 
 def test_someone_not_on_the_list_cannot_be_chosen(present):
     term = present
-    other_childs_pickup = AuthorisedPickup(
+    other_childs_pickup = ContactPerson(
         child_id=term.child_ids[2],
+        kind=ContactKind.PICKUP,
         name="Inconnu",
         relationship_to_child="Voisin",
         phone="+212600000000",
@@ -136,7 +137,7 @@ def test_a_second_check_out_corrects_the_first_and_is_audited(present):
 def test_the_name_stays_when_the_pickup_person_is_removed_later(present):
     term = present
     check_out(term, 0, f"pickup-{term.pickup_id}")
-    db.session.delete(db.session.get(AuthorisedPickup, term.pickup_id))
+    db.session.delete(db.session.get(ContactPerson, term.pickup_id))
     db.session.flush()
     db.session.expire_all()
     checkout = db.session.scalars(select(Checkout)).one()

@@ -593,7 +593,7 @@ def test_the_parent_home_links_to_each_childs_attendance(app, client, term):
 
 
 def test_an_erased_childs_marks_stay_anonymous(app, client, term):
-    from lms.families import services as families
+    from lms.families.data_rights import _erase_child, child_erasure_preview
 
     with app.app_context():
         mark(term, 5, {0: "present"})
@@ -604,9 +604,9 @@ def test_an_erased_childs_marks_stay_anonymous(app, client, term):
             collector=f"pickup-{term.pickup_id}",
         )
         report_absence(term.lesson(8), term.child(0), actor=term.get(term.parent), reason="Voyage")
-        preview = families.child_erasure_preview(term.child(0))
+        preview = child_erasure_preview(term.child(0))
         assert any("Attendance marks stay" in str(line) for line in preview.from_other_domains)
-        families._erase_child(term.child(0))
+        _erase_child(term.child(0))
         db.session.commit()
         assert db.session.scalars(select(AbsenceNotice.reason)).all() == [None]
         assert db.session.scalars(select(Checkout.collector_name)).all() == [None]
@@ -614,11 +614,11 @@ def test_an_erased_childs_marks_stay_anonymous(app, client, term):
 
 
 def test_the_family_export_includes_attendance(app, client, term):
-    from lms.families import services as families
+    from lms.families.data_rights import export_family
 
     with app.app_context():
         mark(term, 1, {0: "present"})
-        data = families.export_family(term.get(term.parent))
+        data = export_family(term.get(term.parent))
     rows = data["attendance"]
     assert {"child": "Yasmine", "record": "mark", "value": "present"}.items() <= rows[0].items()
     assert timedelta  # imported for other tests

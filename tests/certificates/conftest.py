@@ -53,8 +53,8 @@ from lms.courses.models import CohortStatus  # noqa: E402
 from lms.courses.scheduling import create_room  # noqa: E402
 from lms.enrolment.models import Enrolment, EnrolmentStatus  # noqa: E402
 from lms.extensions import db  # noqa: E402
-from lms.families import services as families  # noqa: E402
-from lms.families.services import Person  # noqa: E402
+from lms.families.children import add_child  # noqa: E402
+from lms.families.contacts import Person  # noqa: E402
 from lms.roles import Role  # noqa: E402
 
 
@@ -112,7 +112,7 @@ def finished(app, coordinator, instructor, make_user) -> SimpleNamespace:
         karim = db.session.get(User, make_user(Role.PARENT, full_name="Karim Alaoui").id)
         nadia = db.session.get(User, make_user(Role.PARENT, full_name="Nadia Bennani").id)
         contact = Person("Fatiha Ouarzazi", "Tante", "0661234567")
-        yasmine = families.add_child(
+        yasmine = add_child(
             karim,
             first_name="Yasmine",
             last_name="Alaoui",
@@ -121,14 +121,14 @@ def finished(app, coordinator, instructor, make_user) -> SimpleNamespace:
             first_name_ar="ياسمين",
             last_name_ar="العلوي",
         )
-        adam = families.add_child(
+        adam = add_child(
             karim,
             first_name="Adam",
             last_name="Alaoui",
             date_of_birth=date(2016, 5, 2),
             emergency_contact=contact,
         )
-        rim = families.add_child(
+        rim = add_child(
             nadia,
             first_name="ريم",
             last_name="بناني",

@@ -19,8 +19,9 @@ from lms.courses.scheduling import create_room
 from lms.database import utcnow
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
-from lms.families import services as families
-from lms.families.services import Person
+from lms.families.children import add_child, save_health, set_photo_consent
+from lms.families.contacts import Person, add_contact
+from lms.families.models import ContactKind
 from tests.conftest import PASSWORD
 
 INSTRUCTOR = "youssef.benali@activelabs.ma"
@@ -89,7 +90,7 @@ def _world(app) -> dict:
             .values(starts_at=start, ends_at=start + timedelta(minutes=90))
         )
         born = today.replace(year=today.year - 9, day=1)
-        yasmine = families.add_child(
+        yasmine = add_child(
             karim,
             first_name="Yasmine",
             last_name="Alaoui",
@@ -98,14 +99,15 @@ def _world(app) -> dict:
             date_of_birth=born,
             emergency_contact=Person("Nadia Bennani", "Mère", "0612345602"),
         )
-        families.save_health(
-            yasmine, actor=karim, consent=True, allergies="Arachides", medical_notes=None
+        save_health(yasmine, actor=karim, consent=True, allergies="Arachides", medical_notes=None)
+        set_photo_consent(yasmine, actor=karim, granted=True)
+        add_contact(
+            yasmine,
+            actor=karim,
+            kind=ContactKind.PICKUP,
+            person=Person("Latifa Alaoui", "Grand-mère", "0661234590"),
         )
-        families.set_photo_consent(yasmine, actor=karim, granted=True)
-        families.add_authorised_pickup(
-            yasmine, actor=karim, person=Person("Latifa Alaoui", "Grand-mère", "0661234590")
-        )
-        adam = families.add_child(
+        adam = add_child(
             karim,
             first_name="Adam",
             last_name="Alaoui",
@@ -115,7 +117,7 @@ def _world(app) -> dict:
             emergency_contact=Person("Nadia Bennani", "Mère", "0612345602"),
             may_leave_alone=True,
         )
-        rania = families.add_child(
+        rania = add_child(
             omar,
             first_name="Rania",
             last_name="Tazi",

@@ -18,8 +18,8 @@ from lms.courses.models import Lesson
 from lms.courses.scheduling import create_room
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
-from lms.families import services as families
-from lms.families.services import Person
+from lms.families.children import add_child
+from lms.families.contacts import Person
 from tests.conftest import PASSWORD
 
 COORDINATOR = "coordination@activelabs.ma"
@@ -78,7 +78,7 @@ def _finished_cohort(app) -> int:
         )
         contact = Person("Omar Bennani", "Père", "0612345603")
         children = [
-            families.add_child(
+            add_child(
                 nadia,
                 first_name="Rim",
                 last_name="Bennani",
@@ -87,7 +87,7 @@ def _finished_cohort(app) -> int:
                 date_of_birth=date(2017, 9, 9),
                 emergency_contact=contact,
             ),
-            families.add_child(
+            add_child(
                 nadia,
                 first_name="Ilyas",
                 last_name="Bennani",

@@ -17,7 +17,8 @@ from lms.courses.models import CohortStatus
 from lms.courses.scheduling import create_room
 from lms.courses.timetables import week_start
 from lms.extensions import db
-from lms.families import services as families
+from lms.families.children import add_child
+from lms.families.contacts import Person
 from tests.conftest import PASSWORD, links_in
 
 COORDINATOR = "coordination@activelabs.ma"
@@ -74,12 +75,12 @@ def _world(app) -> int:
             parent = create_user(
                 full_name=name, email=email, role="parent", password=PASSWORD, locale=language
             )
-            families.add_child(
+            add_child(
                 parent,
                 first_name=child,
                 last_name=name.split()[-1],
                 date_of_birth=date(start.year - 9, 3, 14),
-                emergency_contact=families.Person(name, "Père", "0612345601"),
+                emergency_contact=Person(name, "Père", "0612345601"),
             )
         db.session.commit()
         return cohort.id

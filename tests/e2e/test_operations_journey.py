@@ -19,9 +19,9 @@ from lms.courses.terms import term_of
 from lms.database import utcnow
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
-from lms.families import services as families
+from lms.families.children import add_child
+from lms.families.contacts import Person
 from lms.families.models import local_today
-from lms.families.services import Person
 from tests.conftest import PASSWORD
 
 COORDINATOR = "coordination@activelabs.ma"
@@ -82,7 +82,7 @@ def _world(app) -> int:
         born = start.replace(year=start.year - 9, day=1)
         children = {}
         for guardian, first, first_ar in ((nadia, "Yasmine", "ياسمين"), (karim, "Adam", "آدم")):
-            children[first] = families.add_child(
+            children[first] = add_child(
                 guardian,
                 first_name=first,
                 last_name="Alaoui",

@@ -19,7 +19,8 @@ from lms.courses.scheduling import create_room
 from lms.enrolment import hooks, wiring
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
-from lms.families import services as families
+from lms.families import children as family_children
+from lms.families.contacts import Person
 from lms.families.models import Child
 from lms.notifications.models import OutboxMessage
 from lms.roles import Role
@@ -189,12 +190,12 @@ def make_family(ctx, make_user) -> Callable[..., tuple[User, Child]]:
     ) -> tuple[User, Child]:
         n = next(_names)
         user = get(make_user(Role.PARENT, full_name=f"Parent {n}", locale=locale))
-        child = families.add_child(
+        child = family_children.add_child(
             user,
             first_name=first_name or f"Child{n}",
             last_name="Tazi",
             date_of_birth=fields.pop("date_of_birth", born(age, days=-30)),
-            emergency_contact=families.Person("Nadia Bennani", "Mère", "0612345602"),
+            emergency_contact=Person("Nadia Bennani", "Mère", "0612345602"),
             **fields,
         )
         db.session.commit()
@@ -208,12 +209,12 @@ def add_child(ctx) -> Callable[..., Child]:
     """add_child(parent, first_name=..., age=9): another child of the same family."""
 
     def make(user: User, *, first_name: str, age: int = 9, **fields) -> Child:
-        child = families.add_child(
+        child = family_children.add_child(
             get(user),
             first_name=first_name,
             last_name="Tazi",
             date_of_birth=fields.pop("date_of_birth", born(age, days=-30)),
-            emergency_contact=families.Person("Nadia Bennani", "Mère", "0612345602"),
+            emergency_contact=Person("Nadia Bennani", "Mère", "0612345602"),
             **fields,
         )
         db.session.commit()

@@ -24,7 +24,8 @@ from lms.courses.scheduling import create_room
 from lms.enrolment import services
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.extensions import db
-from lms.families import services as families
+from lms.families.children import add_child
+from lms.families.contacts import Person
 from lms.families.models import Child
 from lms.notifications.models import OutboxMessage
 from lms.roles import Role
@@ -105,12 +106,12 @@ def setup(app, coordinator, instructor):
                     password=PASSWORD,
                     locale="en",
                 )
-                child = families.add_child(
+                child = add_child(
                     user,
                     first_name=f"Child{n}",
                     last_name="Tazi",
                     date_of_birth=date(2017, 3, 1),
-                    emergency_contact=families.Person("Nadia", "Mère", "0612345602"),
+                    emergency_contact=Person("Nadia", "Mère", "0612345602"),
                 )
                 people.append((user, child))
             db.session.commit()

@@ -14,7 +14,8 @@ from lms.enrolment import hooks, services
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families import services as families
+from lms.families.data_rights import erase_child
+from lms.families.guardians import accept_invitation, invite_guardian, make_invitation_token
 from lms.roles import Role
 from tests.enrolment.conftest import GROUP_START, NOW, born, get, mails, refreshed, statuses
 
@@ -74,9 +75,9 @@ class TestSeatsAndWaitingList:
     ):
         user, child = make_family(first_name="Yasmine", locale="fr")
         co_parent = get(make_user(Role.PARENT, full_name="Nadia Bennani", locale="ar"))
-        invitation = families.invite_guardian(actor=get(user), email=co_parent.email,
+        invitation = invite_guardian(actor=get(user), email=co_parent.email,
                                               children=[child])  # fmt: skip
-        families.accept_invitation(families.make_invitation_token(invitation), user=co_parent)
+        accept_invitation(make_invitation_token(invitation), user=co_parent)
         db.session.commit()
         services.enrol(child, cohort, actor=get(user))
         sent = {m.recipient: m for m in mails("enrolment_confirmed")}
@@ -134,7 +135,7 @@ class TestWhoMayEnrol:
         from tests.conftest import PASSWORD
 
         user, child = make_family()
-        families.erase_child(child, actor=get(user), password=PASSWORD)
+        erase_child(child, actor=get(user), password=PASSWORD)
         db.session.commit()
         with pytest.raises(DomainError):
             services.enrol(child, cohort, actor=get(user))

@@ -20,15 +20,16 @@ def mine(make_cohort, make_family, world):
     cohort = make_cohort(capacity=1)
     other_group = make_cohort(capacity=1, room=world.other_room, lead=world.other_lead)
     parent, yasmine = make_family(first_name="Yasmine")
-    from lms.families import services as families
+    from lms.families.children import add_child
+    from lms.families.contacts import Person
     from tests.enrolment.conftest import born
 
-    adam = families.add_child(
+    adam = add_child(
         get(parent),
         first_name="Adam",
         last_name="Tazi",
         date_of_birth=born(10),
-        emergency_contact=families.Person("Nadia Bennani", "Mère", "0612345602"),
+        emergency_contact=Person("Nadia Bennani", "Mère", "0612345602"),
     )
     enrolled = services.enrol(yasmine, cohort, actor=get(parent))
     payment = services.record_payment(

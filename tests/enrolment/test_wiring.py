@@ -12,7 +12,8 @@ from lms.courses import hooks as courses_hooks
 from lms.enrolment import services, wiring
 from lms.enrolment.models import EndReason, Enrolment, EnrolmentStatus, PrerequisiteWaiver
 from lms.extensions import db
-from lms.families import services as families
+from lms.families.data_rights import child_erasure_preview, erase_child, export_family
+from lms.families.guardians import accept_invitation, invite_guardian, make_invitation_token
 from lms.families.hooks import PageSection
 from lms.families.permissions import can_view_safeguarding, instructor_teaches
 from lms.roles import Role
@@ -103,7 +104,7 @@ class TestFamilies:
             method="cash",
             paid_on=NOW.date(),
         )
-        data = families.export_family(get(full.parent))
+        data = export_family(get(full.parent))
         [row] = data["enrolments"]
         assert row["course"] == "Robotique LEGO"
         assert row["status"] == "Enrolled"
@@ -114,7 +115,7 @@ class TestFamilies:
 
     def test_nothing_to_export_adds_nothing(self, make_family):
         parent, _ = make_family()
-        data = families.export_family(get(parent))
+        data = export_family(get(parent))
         assert "enrolments" not in data
         assert "payments" not in data
 
@@ -124,12 +125,12 @@ class TestFamilies:
         services.set_fee_waiver(
             full.e1, actor=world.coordinator, amount_centimes=100, reason="Yasmine's scholarship"
         )
-        preview = families.child_erasure_preview(child, actor=get(full.parent))
+        preview = child_erasure_preview(child, actor=get(full.parent))
         assert preview.from_other_domains == [
             "Yasmine leaves 1 group or waiting list; the seat goes to the next child waiting.",
             "The enrolments and payments stay in the lab's accounts, without Yasmine's name.",
         ]
-        families.erase_child(child, actor=get(full.parent), password=PASSWORD)
+        erase_child(child, actor=get(full.parent), password=PASSWORD)
         db.session.commit()
         e1 = db.session.get(Enrolment, full.e1.id)
         assert (e1.status, e1.end_reason) == (EnrolmentStatus.WITHDRAWN, EndReason.CHILD_ERASED)
@@ -146,10 +147,10 @@ class TestFamilies:
 
     def test_co_parents_see_and_act_for_the_child(self, full, make_user):
         co_parent = get(make_user(Role.PARENT, full_name="Nadia Bennani", locale="ar"))
-        invitation = families.invite_guardian(
+        invitation = invite_guardian(
             actor=get(full.parent), email=co_parent.email, children=[full.e1.child]
         )
-        families.accept_invitation(families.make_invitation_token(invitation), user=co_parent)
+        accept_invitation(make_invitation_token(invitation), user=co_parent)
         db.session.commit()
         services.withdraw(full.e1, actor=co_parent)
         assert {m.recipient for m in mails("enrolment_withdrawn")} == {

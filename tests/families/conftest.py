@@ -10,9 +10,10 @@ from flask import g
 
 from lms.accounts.models import User
 from lms.extensions import db
-from lms.families import hooks, services
+from lms.families import hooks
+from lms.families.children import add_child
+from lms.families.contacts import Person
 from lms.families.models import Child, local_today
-from lms.families.services import Person
 from lms.roles import Role
 
 # Names no fixture or demo account uses, so that a search of the whole database is meaningful.
@@ -90,7 +91,7 @@ def make_child(ctx) -> Callable[..., Child]:
             "emergency_contact": Person("Nadia Bennani", "Mère", "0612345602"),
             **fields,
         }
-        child = services.add_child(get(guardian), **values)
+        child = add_child(get(guardian), **values)
         db.session.commit()
         return child
 

@@ -20,7 +20,7 @@ from lms.certificates.models import Certificate
 from lms.courses.models import Cohort, CohortInstructor, Course, Lesson, Room
 from lms.enrolment.models import Enrolment, Payment
 from lms.extensions import db
-from lms.families.models import Child, ConsentRecord, EmergencyContact, Guardianship
+from lms.families.models import Child, ConsentRecord, ContactKind, ContactPerson, Guardianship
 from lms.i18n import use_packaged_zone_rules
 from lms.roles import Role
 
@@ -86,8 +86,13 @@ def _lessons(cohort: Cohort, first: date, count: int, hour: int = 10) -> list[Le
 def _child(guardian: User, first: str, last: str, born: date, first_ar=None) -> Child:
     child = Child(first_name=first, last_name=last, first_name_ar=first_ar, date_of_birth=born)
     child.guardianships.append(Guardianship(user_id=guardian.id))
-    child.emergency_contacts.append(
-        EmergencyContact(name="Nadia Bennani", relationship_to_child="Mère", phone="+212612345602")
+    child.contact_people.append(
+        ContactPerson(
+            kind=ContactKind.EMERGENCY,
+            name="Nadia Bennani",
+            relationship_to_child="Mère",
+            phone="+212612345602",
+        )
     )
     db.session.add(child)
     return child
