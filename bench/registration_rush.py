@@ -173,7 +173,7 @@ def verify(url: str, instance: Path) -> tuple[list[str], list[tuple]]:
 
     from lms.courses.models import Cohort
     from lms.enrolment.models import Enrolment, EnrolmentStatus
-    from lms.enrolment.services import check_consistency
+    from lms.enrolment.seats import check_consistency
     from lms.extensions import db
 
     app = app_for(url, instance)

@@ -200,7 +200,8 @@ def purge_command():
 def run_jobs_command():
     """Periodic jobs (run it from cron every few minutes; running it twice does no harm):
     seat offers past their deadline go to the next child waiting."""
-    from lms.enrolment.services import check_consistency, expire_offers
+    from lms.enrolment.offers import expire_offers
+    from lms.enrolment.seats import check_consistency
 
     lapsed = expire_offers()
     db.session.commit()

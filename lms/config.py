@@ -115,7 +115,7 @@ ACCOUNT_CLOSURE_NOTICE_DAYS = 30
 OFFER_HOURS = 48
 OFFER_MIN_HOURS = 12
 # Sibling discount, in percent of the course price, for every child of a family but the first
-# enrolled in the same term (see lms/enrolment/services.py, "Fees").
+# enrolled in the same term (see lms/enrolment/fees.py).
 SIBLING_DISCOUNT_PERCENT = 10
 
 # Certificates: public verification is throttled per address against enumeration.

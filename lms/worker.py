@@ -46,8 +46,8 @@ def deliver_outbox() -> str | None:
 
 def expire_offers() -> str | None:
     """Seat offers past their deadline go to the next child waiting; counters are checked."""
-    from lms.enrolment.services import check_consistency
-    from lms.enrolment.services import expire_offers as expire
+    from lms.enrolment.offers import expire_offers as expire
+    from lms.enrolment.seats import check_consistency
 
     lapsed = expire()
     db.session.commit()

@@ -22,7 +22,8 @@ from lms.clock import local_instant, local_today
 from lms.courses.cohorts import set_cohort_status
 from lms.courses.models import Cohort, CohortStatus, Course, Lesson, LessonStatus
 from lms.demo.enrolment import attempt
-from lms.enrolment import services as enrolment
+from lms.enrolment.fees import record_payment
+from lms.enrolment.joining import enrol_by_coordinator
 from lms.extensions import db
 from lms.families.models import Child
 from lms.notifications.models import OutboxMessage
@@ -73,12 +74,10 @@ def enrol(people: dict[str, User]) -> Cohort | None:
     joined = local_instant(cohort.start_date - timedelta(days=7), time(18))
     coordinator = people[COORDINATOR]
     for child in _children().values():
-        place = attempt(
-            enrolment.enrol_by_coordinator, child, cohort, actor=coordinator, now=joined
-        )
+        place = attempt(enrol_by_coordinator, child, cohort, actor=coordinator, now=joined)
         if place is not None and place.balance_centimes > 0:  # paid at the first lesson
             attempt(
-                enrolment.record_payment,
+                record_payment,
                 place,
                 actor=coordinator,
                 amount_centimes=place.balance_centimes,

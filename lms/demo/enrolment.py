@@ -14,8 +14,13 @@ from sqlalchemy import delete, func, select
 from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.courses.models import Cohort, CohortStatus, Course
-from lms.enrolment import services
+from lms.database import utcnow
+from lms.enrolment.fees import record_payment, set_fee_waiver
+from lms.enrolment.joining import enrol, enrol_by_coordinator
+from lms.enrolment.leaving import withdraw
 from lms.enrolment.models import Enrolment, EnrolmentStatus
+from lms.enrolment.rules import grant_prerequisite_waiver
+from lms.enrolment.seats import local_day
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.families.children import add_child
@@ -91,8 +96,8 @@ def _enrol(child: Child | None, cohort: Cohort | None, coordinator: User) -> Enr
     if child is None or cohort is None:
         return None
     if cohort.status == CohortStatus.OPEN and cohort.enrolment_is_open():
-        return attempt(services.enrol, child, cohort, actor=child.guardians[0])
-    return attempt(services.enrol_by_coordinator, child, cohort, actor=coordinator)
+        return attempt(enrol, child, cohort, actor=child.guardians[0])
+    return attempt(enrol_by_coordinator, child, cohort, actor=coordinator)
 
 
 def _rush_family(spec, born: date) -> Child:
@@ -125,7 +130,7 @@ def seed(people: dict[str, User]) -> dict:
     if db.session.scalar(select(Enrolment.id).limit(1)) is not None:
         return {"enrolments": 0}
     coordinator = people[COORDINATOR]
-    today = services.local_day(services.utcnow())
+    today = local_day(utcnow())
     last_message = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
 
     # A prerequisite waiver lets Mohammed into Arduino without the Python certificate.
@@ -133,7 +138,7 @@ def seed(people: dict[str, User]) -> dict:
     mohammed = _child("Mohammed")
     if python is not None and mohammed is not None:
         attempt(
-            services.grant_prerequisite_waiver,
+            grant_prerequisite_waiver,
             mohammed,
             python,
             actor=coordinator,
@@ -166,7 +171,7 @@ def seed(people: dict[str, User]) -> dict:
         seated = [e for e in rushed if e.status == EnrolmentStatus.ENROLLED]
         if seated:
             leaving = seated[0]
-            attempt(services.withdraw, leaving, actor=leaving.child.guardians[0])
+            attempt(withdraw, leaving, actor=leaving.child.guardians[0])
 
     # Fees: a scholarship, and payments at the reception or by transfer.
     paid = 0
@@ -182,7 +187,7 @@ def seed(people: dict[str, User]) -> dict:
         if owed <= 0:
             continue
         if attempt(
-            services.record_payment,
+            record_payment,
             enrolment,
             actor=coordinator,
             amount_centimes=min(amount or owed, owed),
@@ -194,7 +199,7 @@ def seed(people: dict[str, User]) -> dict:
     zineb = enrolments.get("Zineb")
     if zineb is not None and zineb.status == EnrolmentStatus.ENROLLED:
         attempt(
-            services.set_fee_waiver,
+            set_fee_waiver,
             zineb,
             actor=coordinator,
             amount_centimes=zineb.fee_centimes // 2,
@@ -203,7 +208,7 @@ def seed(people: dict[str, User]) -> dict:
     for enrolment in rushed[1:4]:
         if enrolment.status == EnrolmentStatus.ENROLLED:
             attempt(
-                services.record_payment,
+                record_payment,
                 enrolment,
                 actor=coordinator,
                 amount_centimes=enrolment.balance_centimes,

@@ -17,7 +17,8 @@ from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.clock import local_today
 from lms.courses.models import Cohort, CohortStatus
-from lms.enrolment import services
+from lms.enrolment.fees import record_payment
+from lms.enrolment.joining import enrol_by_coordinator
 from lms.enrolment.models import EnrolmentStatus
 from lms.errors import DomainError
 from lms.extensions import db
@@ -117,13 +118,13 @@ def seed(people: dict[str, User]) -> dict:
                         date_of_birth=_born(cohort, index),
                         emergency_contact=Person(parent.full_name, "Parent", f"+21266{number:07d}"),
                     )
-                    place = services.enrol_by_coordinator(child, cohort, actor=coordinator)
+                    place = enrol_by_coordinator(child, cohort, actor=coordinator)
             except DomainError:
                 continue  # a rule refuses it on the day the demo loads
             added += 1
             owed = place.balance_centimes if place.status == EnrolmentStatus.ENROLLED else 0
             if owed > 0 and index % 4 != 3:  # one family in four has not paid yet
-                services.record_payment(
+                record_payment(
                     place,
                     actor=coordinator,
                     amount_centimes=owed,

@@ -9,9 +9,9 @@ from wtforms import BooleanField, DecimalField, SelectField, StringField, TextAr
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from lms.courses.forms import AtLeastOne, CheckboxesField
-from lms.enrolment.models import PAYMENT_METHOD_LABELS
+from lms.enrolment.models import PaymentMethod
 from lms.families.forms import DayField
-from lms.forms import Form, choices
+from lms.forms import Form
 
 REQUIRED = _l("This field is required.")
 
@@ -60,6 +60,10 @@ class EnrolForm(Form):
     )
 
 
+class OfferAnswerForm(Form):
+    """The button of an e-mailed offer link (accept or decline): nothing to fill in."""
+
+
 class CoordinatorEnrolForm(Form):
     child_id = SelectField(_l("Child"), coerce=int, choices=[])
     override_age = BooleanField(_l("Set the age rule aside"))
@@ -88,13 +92,9 @@ class FeeWaiverForm(Form):
     reason = reason_field(_l("Reason"), description=_l("For example: scholarship. Logged."))
 
 
-def _method_choices():
-    return choices(PAYMENT_METHOD_LABELS.items())
-
-
 class PaymentForm(Form):
     amount = money_field(_l("Amount (MAD)"))
-    method = SelectField(_l("Method"), choices=_method_choices)
+    method = SelectField(_l("Method"), choices=PaymentMethod.choices)
     reference = StringField(
         _l("Reference"),
         validators=[Optional(), Length(max=80, message=_l("At most %(max)d characters."))],

@@ -19,12 +19,11 @@ from lms.clock import lab_zone
 from lms.courses.models import PUBLIC_COHORT_STATUSES, Cohort
 from lms.courses.terms import Term
 from lms.enrolment.models import (
-    ENROLMENT_STATUS_LABELS,
-    PAYMENT_METHOD_LABELS,
     SEAT_STATUSES,
     Enrolment,
     EnrolmentStatus,
     Payment,
+    PaymentMethod,
 )
 from lms.extensions import db
 from lms.families.children import log_medical_access
@@ -235,7 +234,7 @@ def enrolment_rows(scope: Scope, *, language: str) -> list[list]:
             [
                 enrolment.child.full_name,
                 *_cohort_name(enrolment.cohort, language),
-                str(ENROLMENT_STATUS_LABELS[enrolment.status]),
+                str(EnrolmentStatus(enrolment.status).label),
                 _iso(enrolment.created_at),
                 _iso(enrolment.enrolled_at),
                 _iso(enrolment.ended_at),
@@ -275,7 +274,7 @@ def waiting_list_rows(scope: Scope, *, language: str) -> list[list]:
                 *_cohort_name(enrolment.cohort, language),
                 place,
                 enrolment.child.full_name,
-                str(ENROLMENT_STATUS_LABELS[enrolment.status]),
+                str(EnrolmentStatus(enrolment.status).label),
                 _iso(enrolment.created_at),
                 _iso(enrolment.offer_expires_at),
             ]
@@ -346,7 +345,7 @@ def payment_rows(scope: Scope, *, language: str) -> list[list]:
                 payment.receipt_number,
                 payment.paid_on.isoformat(),
                 _mad(payment.amount_centimes),
-                str(PAYMENT_METHOD_LABELS.get(payment.method, payment.method)),
+                str(PaymentMethod.labels().get(payment.method, payment.method)),
                 payment.reference or "",
                 payment.enrolment.child.full_name,
                 *_cohort_name(payment.enrolment.cohort, language),

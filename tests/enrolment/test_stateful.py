@@ -20,8 +20,12 @@ from sqlalchemy import select
 
 from lms.courses.cohorts import CohortPlan, update_cohort
 from lms.courses.models import Cohort
-from lms.enrolment import services
+from lms.database import utcnow
+from lms.enrolment.joining import enrol
+from lms.enrolment.leaving import withdraw
 from lms.enrolment.models import ACTIVE_STATUSES, SEAT_STATUSES, Enrolment, EnrolmentStatus
+from lms.enrolment.offers import accept_offer, decline_offer, expire_offers
+from lms.enrolment.seats import check_consistency
 from lms.errors import DomainError
 from lms.extensions import db
 from tests.enrolment.conftest import NOW
@@ -77,7 +81,7 @@ class SeatsMachine(RuleBasedStateMachine):
         capacity, seats, waiting = self.counts(cohort)
         already = any(e.child_id == child.id for e in self.active(cohort))
         try:
-            enrolment = services.enrol(child, cohort, actor=parent)
+            enrolment = enrol(child, cohort, actor=parent)
         except DomainError:
             assert already
             return
@@ -97,7 +101,7 @@ class SeatsMachine(RuleBasedStateMachine):
         cohort = enrolment.cohort
         waiting_before = [e.id for e in self.active(cohort) if e.status == "waitlisted"]
         held_seat = enrolment.status in SEAT_STATUSES
-        services.withdraw(enrolment, actor=self.parent_of(enrolment))
+        withdraw(enrolment, actor=self.parent_of(enrolment))
         self.ended.add(enrolment.id)
         if held_seat and waiting_before:
             # The seat goes to the first child waiting, and to nobody else.
@@ -111,26 +115,26 @@ class SeatsMachine(RuleBasedStateMachine):
         enrolment = offers[pick % len(offers)]
         parent = self.parent_of(enrolment)
         if accept:
-            in_time = enrolment.offer_expires_at > services.utcnow()
+            in_time = enrolment.offer_expires_at > utcnow()
             try:
-                services.accept_offer(enrolment, actor=parent)
+                accept_offer(enrolment, actor=parent)
             except DomainError:
                 assert not in_time
             else:
                 assert enrolment.status == EnrolmentStatus.ENROLLED
         else:
-            services.decline_offer(enrolment, actor=parent)
+            decline_offer(enrolment, actor=parent)
             self.ended.add(enrolment.id)
 
     @rule(hours=st.integers(1, 60))
     def time_passes_and_cron_runs(self, hours: int) -> None:
         self.clock.shift(timedelta(hours=hours))
-        now = services.utcnow()
+        now = utcnow()
         due = {e.id for e in self.of_status(EnrolmentStatus.OFFERED) if e.offer_expires_at <= now}
-        lapsed = services.expire_offers()
+        lapsed = expire_offers()
         assert {e.id for e in lapsed} == due
         self.ended |= due
-        assert services.expire_offers() == []  # idempotent
+        assert expire_offers() == []  # idempotent
 
     @rule(group=st.integers(0, 1), capacity=st.integers(1, 4))
     def capacity_changes(self, group: int, capacity: int) -> None:
@@ -150,7 +154,7 @@ class SeatsMachine(RuleBasedStateMachine):
 
     @invariant()
     def seats_never_above_capacity_and_counters_exact(self) -> None:
-        assert services.check_consistency(self.cohorts) == []
+        assert check_consistency(self.cohorts) == []
         for cohort in self.cohorts:
             capacity, seats, _waiting = self.counts(cohort)
             assert seats <= capacity
