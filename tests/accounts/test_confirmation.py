@@ -1,4 +1,6 @@
-"""A confirmed address: links that confirm, correct and change it, and their bad paths."""
+"""A confirmed address: links that confirm, correct and change it, and their bad paths.
+
+Messages are read in French, the lab's default language."""
 
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ def test_a_link_confirms_the_address_once():
     token = confirmation.make_confirmation_token(user, user.email)
     assert confirmation.confirm_email(token) is user
     assert user.email_confirmed
-    with pytest.raises(DomainError, match="already confirmed"):
+    with pytest.raises(DomainError, match="déjà confirmée"):
         confirmation.confirm_email(token)
     assert confirmation.send_confirmation_link(user) is None  # nothing left to confirm
 
@@ -51,11 +53,11 @@ def test_a_link_confirms_the_address_once():
 def test_expired_and_tampered_links_are_refused():
     user = register()
     token = confirmation.make_confirmation_token(user, user.email)
-    with pytest.raises(DomainError, match="not valid"):
+    with pytest.raises(DomainError, match="pas valide"):
         confirmation.confirm_email(token[:-2] + ("A" if token[-1] != "A" else "B") + token[-1])
     with (
         time_machine.travel(utcnow() + timedelta(days=4)),
-        pytest.raises(DomainError, match="expired"),
+        pytest.raises(DomainError, match="expiré"),
     ):
         confirmation.confirm_email(token)
     assert not user.email_confirmed
@@ -68,7 +70,7 @@ def test_a_mistyped_address_is_corrected_and_the_old_link_dies():
     assert sent_to == "nadia@example.ma"
     assert (user.email, user.pending_email) == ("nadia@example.ma", None)
     assert not mails("email_change_notice")  # nobody reads the mistyped address
-    with pytest.raises(DomainError, match="replaced"):
+    with pytest.raises(DomainError, match="remplacé"):
         confirmation.confirm_email(old_token)
     confirmation.confirm_email(confirmation.make_confirmation_token(user, "nadia@example.ma"))
     assert user.email_confirmed
@@ -95,10 +97,10 @@ def test_a_confirmed_address_stays_until_the_new_one_is_confirmed_and_the_old_on
 def test_a_change_needs_the_password_and_a_free_address():
     user = register()
     register(email="taken@example.ma")
-    with pytest.raises(DomainError, match="current password") as refused:
+    with pytest.raises(DomainError, match="mot de passe actuel") as refused:
         confirmation.change_email(user, new_email="new@example.ma", password="wrong-password-1")
     assert refused.value.field == "password"
-    with pytest.raises(DomainError, match="cannot be used") as refused:
+    with pytest.raises(DomainError, match="ne peut pas être utilisée") as refused:
         confirmation.change_email(user, new_email="taken@example.ma", password=PASSWORD)
     assert refused.value.field == "email"
     assert (user.email, user.pending_email) == ("nadia@example.ma", None)
@@ -109,7 +111,7 @@ def test_an_address_taken_meanwhile_is_not_stolen_at_confirmation():
     confirmation.confirm_email(confirmation.make_confirmation_token(user, user.email))
     confirmation.change_email(user, new_email="later@example.ma", password=PASSWORD)
     register(email="later@example.ma")
-    with pytest.raises(DomainError, match="cannot be used"):
+    with pytest.raises(DomainError, match="ne peut pas être utilisée"):
         confirmation.confirm_email(confirmation.make_confirmation_token(user, "later@example.ma"))
     assert user.email == "nadia@example.ma"
 

@@ -61,6 +61,7 @@ def test_sign_up_sends_a_link_in_the_parents_language_and_the_home_page_asks_for
     ],
 )
 def test_bad_links_give_a_clear_page(app, client, language, used, tampered, expired):
+    client.set_cookie("lang", language)  # the session ends during the four days below
     sign_up(client, language=language)
     link = confirmation_link(app)
     broken = client.get(link[:-3] + "xyz")
