@@ -185,7 +185,7 @@ def refused(error: DomainError):
                 response.status_code = 422
             return response
     if request.method in SAFE_METHODS:
-        return render_error(409, error.message)
+        return render_error(error.status, error.message)
     flash(str(error.message), "error")
     return redirect(back_url(), 303)
 

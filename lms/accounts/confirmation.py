@@ -22,7 +22,7 @@ from lms.security import verify_password
 
 
 class InvalidConfirmation(DomainError):
-    pass
+    status = 410  # a dead link
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -1,7 +1,7 @@
 """form submissions
 
 Revision ID: 32d3dbc6915b
-Revises: 96e681f117be
+Revises: 33fa7d20520b
 Create Date: 2026-12-07 01:29:09.797080
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '32d3dbc6915b'
-down_revision = '96e681f117be'
+down_revision = '33fa7d20520b'
 branch_labels = None
 depends_on = None
 

@@ -65,7 +65,7 @@ def test_bad_links_give_a_clear_page(app, client, language, used, tampered, expi
     sign_up(client, language=language)
     link = confirmation_link(app)
     broken = client.get(link[:-3] + "xyz")
-    assert broken.status_code == 409
+    assert broken.status_code == 410
     assert tampered in broken.get_data(as_text=True)
     with time_machine.travel(utcnow() + timedelta(days=4)):
         late = client.post(link)
@@ -76,7 +76,7 @@ def test_bad_links_give_a_clear_page(app, client, language, used, tampered, expi
     client.post(link)
     assert stored_user(app).email_confirmed
     reused = client.get(link)
-    assert reused.status_code == 409
+    assert reused.status_code == 410
     assert used in reused.get_data(as_text=True)
 
 
