@@ -25,7 +25,7 @@ check-system:
 	@$(PYTHON) -c 'import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library("pango-1.0") else 1)' || \
 	  { echo "WeasyPrint needs Pango: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0" >&2; exit 1; }
 	@$(PYTHON) -c 'import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library("harfbuzz-subset") else 1)' || \
-	  echo "Note: for smaller PDFs install HarfBuzz subsetting: sudo apt-get install libharfbuzz-subset0" >&2
+	  echo "Note: libharfbuzz-subset0 is not installed; certificates do not need it (see README)" >&2
 
 $(STAMP): pyproject.toml | check-system
 	$(PYTHON) -m venv $(VENV)

@@ -14,6 +14,7 @@ from lms.accounts import views as accounts
 from lms.attendance import views as attendance
 from lms.attendance import wiring as attendance_wiring
 from lms.audit import views as audit
+from lms.certificates import credential_views
 from lms.certificates import views as certificates
 from lms.certificates import wiring as certificates_wiring
 from lms.courses import views as courses
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(courses.bp)
     app.register_blueprint(families.bp)
     app.register_blueprint(certificates.bp)
+    app.register_blueprint(credential_views.bp)
     app.register_blueprint(attendance.bp)
     app.register_blueprint(enrolment.bp)
     app.register_blueprint(messaging.bp)

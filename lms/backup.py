@@ -29,7 +29,8 @@ from lms.extensions import db
 
 ARCHIVE_PREFIX = "lms-backup-"
 # Instance entries that are configuration, secrets, logs or the database itself.
-NOT_DATA = {"config.py", "secret_key", "mail.log", "backups", "README.md"}
+# Secrets stay out of archives: the secret key and the credential signing keys (keys/).
+NOT_DATA = {"config.py", "secret_key", "keys", "mail.log", "backups", "README.md"}
 
 
 class BackupError(RuntimeError):

@@ -222,5 +222,63 @@ def run_jobs_command():
     click.echo("Seat counts: consistent.")
 
 
+keys_cli = AppGroup("keys", help="The lab's Ed25519 keys that sign Open Badges credentials.")
+lms_cli.add_command(keys_cli)
+KEYS_WARNING = (
+    "Private keys live in {folder} (mode 0600) and are left out of `flask lms backup`:"
+    " keep a copy of that folder somewhere safe."
+)
+
+
+@keys_cli.command("create")
+def keys_create_command():
+    """Create the first signing key (does nothing if a key already signs)."""
+    from lms.certificates import keys
+
+    try:
+        key = keys.active_key(current_app.instance_path)
+        click.echo(f"A key already signs: {key.kid}. Use `flask lms keys rotate` for a new one.")
+        return
+    except keys.SigningKeyError:
+        key = keys.create_key(current_app.instance_path)
+    click.echo(f"Signing key created: {key.kid}.")
+    click.echo(KEYS_WARNING.format(folder=Path(current_app.instance_path) / keys.FOLDER))
+
+
+@keys_cli.command("rotate")
+def keys_rotate_command():
+    """A new key signs from now on; the previous one stays published so its credentials verify."""
+    from lms.certificates import keys
+
+    key = keys.create_key(current_app.instance_path)
+    click.echo(f"Signing key now: {key.kid}; the previous keys stay published.")
+    click.echo(KEYS_WARNING.format(folder=Path(current_app.instance_path) / keys.FOLDER))
+
+
+@keys_cli.command("retire")
+@click.argument("kid")
+def keys_retire_command(kid):
+    """Withdraw a key (a leaked one): what it signed no longer verifies."""
+    from lms.certificates import keys
+
+    try:
+        keys.retire_key(current_app.instance_path, kid)
+    except keys.SigningKeyError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Key {kid} retired: no longer published.")
+
+
+@keys_cli.command("list")
+def keys_list_command():
+    """Every key with its state: active (signs), published, retired."""
+    from lms.certificates import keys
+
+    found = keys.all_keys(current_app.instance_path)
+    if not found:
+        click.echo("No key yet: run `flask lms keys create`.")
+    for key in found:
+        click.echo(f"{key.kid}  {key.state:<9}  created {key.created_at:%Y-%m-%d %H:%M} UTC")
+
+
 def init_cli(app: Flask) -> None:
     app.cli.add_command(lms_cli)

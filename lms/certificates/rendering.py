@@ -55,7 +55,7 @@ from weasyprint.document import DocumentMetadata
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from lms.certificates import parallel
+from lms.certificates import fontsubset, parallel
 from lms.certificates.codes import is_well_formed
 
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -244,6 +244,8 @@ class _Renderer:
         self.fetcher = StaticOnlyFetcher(static_dir)
         self.base_url = self.fetcher.static_dir.as_uri() + "/"
         self.font_config = FontConfiguration()
+        fontsubset.register_fonts(self.fetcher.static_dir / "fonts")
+        fontsubset.install()
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
             autoescape=True,
