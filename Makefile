@@ -39,6 +39,7 @@ translations-compile: $(STAMP)
 run: $(STAMP) translations-compile
 	$(FLASK) db upgrade
 	$(FLASK) lms seed-demo --if-empty
+	@$(FLASK) lms keys create | head -1
 	@echo ""
 	@echo "  Active Labs LMS on http://127.0.0.1:5000  (Ctrl+C to stop)"
 	@echo "  E-mails are written to instance/mail.log by the worker (started alongside)"

@@ -42,6 +42,7 @@ ERROR_TEXTS = {
         _l("Too many attempts"),
         _l("Too many attempts in a short time. Please wait a few minutes and try again."),
     ),
+    503: (_l("Not available"), _l("This service is not available right now.")),
     500: (
         _l("Something went wrong"),
         _l("An unexpected error occurred. Nothing was saved; please try again."),

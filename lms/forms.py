@@ -24,6 +24,12 @@ class Form(FlaskForm):
 
     one_time = False
 
+    def __init__(self, *args, one_time: bool | None = None, **kwargs) -> None:
+        # A form that both creates and edits is made one-time by the page that creates.
+        super().__init__(*args, **kwargs)
+        if one_time is not None:
+            self.one_time = one_time
+
     def refusal_key(self) -> tuple:
         return (type(self).__qualname__, self._prefix)
 

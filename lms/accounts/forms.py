@@ -96,6 +96,7 @@ class PasswordPolicyMixin:
 
 
 class RegistrationForm(PasswordPolicyMixin, Form):
+    one_time = True  # creates something: one effect per submission
     full_name = name_field()
     email = email_field()
     phone = phone_field()
@@ -168,6 +169,7 @@ class LanguageForm(Form):
 
 
 class StaffForm(Form):
+    one_time = True  # creates something: one effect per submission
     full_name = name_field()
     email = email_field()
     phone = phone_field(required=False)

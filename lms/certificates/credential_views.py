@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from lms.certificates import credentials, keys, services
 from lms.certificates.codes import normalize_code
 from lms.certificates.models import Certificate
+from lms.errors import render_error
 from lms.extensions import db, limiter
 
 bp = Blueprint("credentials", __name__)
@@ -48,6 +50,14 @@ def credential_json(code: str):
 def credential_jwt(code: str):
     token = credentials.sign(_public_credential(code))
     return _attachment(token, credentials.MEDIA_TYPE, f"{normalize_code(code)}.jwt")
+
+
+@bp.errorhandler(keys.SigningKeyError)
+def no_signing_key(error: keys.SigningKeyError):
+    # A fresh installation before `flask lms keys create` (make run creates one): say so.
+    return render_error(
+        503, _l("Signed credentials are not available yet: the lab has no signing key.")
+    )
 
 
 @bp.get("/.well-known/jwks.json")

@@ -12,10 +12,12 @@ REASON_HINT = _l("Kept in the audit log.")
 
 
 class IssueAllForm(Form):
+    one_time = True  # creates something: one effect per submission
     english = BooleanField(_l("Add an English column"))
 
 
 class IssueForm(Form):
+    one_time = True  # creates something: one effect per submission
     reason = TextAreaField(
         _l("Reason to issue although the child is not eligible"),
         validators=[Optional(), Length(max=500, message=_l("At most %(max)d characters."))],

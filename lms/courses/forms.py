@@ -140,6 +140,7 @@ class RoomForm(Form):
 
 
 class ClosureForm(Form):
+    one_time = True  # creates something: one effect per submission
     starts_on = date_field(_l("First day"))
     ends_on = date_field(
         _l("Last day"), required=False, description=_l("Leave empty for a single day.")

@@ -52,6 +52,7 @@ def centimes(amount: Decimal) -> int:
 
 
 class EnrolForm(Form):
+    one_time = True  # creates something: one effect per submission
     children = CheckboxesField(
         _l("Which children?"),
         coerce=int,
@@ -65,6 +66,7 @@ class OfferAnswerForm(Form):
 
 
 class CoordinatorEnrolForm(Form):
+    one_time = True  # creates something: one effect per submission
     child_id = SelectField(_l("Child"), coerce=int, choices=[])
     override_age = BooleanField(_l("Set the age rule aside"))
     override_prerequisites = BooleanField(_l("Set the prerequisites aside"))
@@ -93,6 +95,7 @@ class FeeWaiverForm(Form):
 
 
 class PaymentForm(Form):
+    one_time = True  # creates something: one effect per submission
     amount = money_field(_l("Amount (MAD)"))
     method = SelectField(_l("Method"), choices=PaymentMethod.choices)
     reference = StringField(
@@ -106,6 +109,7 @@ class PaymentForm(Form):
 
 
 class PrerequisiteWaiverForm(Form):
+    one_time = True  # creates something: one effect per submission
     child_id = SelectField(_l("Child"), coerce=int, choices=[])
     course_id = SelectField(_l("Prerequisite waived"), coerce=int, choices=[])
     reason = reason_field(_l("Reason"), required=True, description=_l("Logged."))

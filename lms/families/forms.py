@@ -135,6 +135,8 @@ class ChildForm(Form):
 class NewChildForm(ChildForm):
     """The child and, since a child always has someone to call, the first emergency contact."""
 
+    one_time = True  # creates something: one effect per submission
+
     emergency_name = _person_name_field()
     emergency_relationship = _relationship_field()
     emergency_phone = phone_field()
@@ -197,6 +199,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class InviteGuardianForm(Form):
+    one_time = True  # creates something: one effect per submission
     email = email_field(_l("The other parent's e-mail address"))
     children = MultiCheckboxField(_l("Children they will see and manage"), coerce=int)
 

@@ -228,7 +228,7 @@ ANCHORS = {ContactKind.EMERGENCY: "emergency", ContactKind.PICKUP: "pickup"}
 def contact_form(child_id: int, kind: ContactKind, contact_id: int | None = None):
     child = load_child(child_id)
     contact = None if contact_id is None else load_contact(child, kind, contact_id)
-    form = PersonForm()
+    form = PersonForm(one_time=contact is None)
     if request.method == "GET" and contact is not None:
         form.name.data = contact.name
         form.relationship.data = contact.relationship_to_child

@@ -11,6 +11,7 @@ from lms.messaging.models import BODY_MAX, SUBJECT_MAX
 
 
 class MessageForm(Form):
+    one_time = True  # creates something: one effect per submission
     audience = SelectField(_l("To"), validators=[DataRequired()])
     cohort = SelectField(_l("Cohort"), coerce=optional_int, validators=[Optional()])
     course = SelectField(_l("Course"), coerce=optional_int, validators=[Optional()])

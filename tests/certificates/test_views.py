@@ -45,8 +45,10 @@ def test_coordinator_issues_the_cohort_from_its_page(app, client, finished):
         f"/coordinator/cohorts/{finished.cohort}/certificates/issue", follow_redirects=True
     )
     assert "Certificats délivrés : 3." in response.get_data(as_text=True)
-    response = client.post(
-        f"/coordinator/cohorts/{finished.cohort}/certificates/issue", follow_redirects=True
+    response = client.post(  # a second click, from the page shown again (a new form token)
+        f"/coordinator/cohorts/{finished.cohort}/certificates/issue",
+        data={"csrf_token": "page-2"},
+        follow_redirects=True,
     )
     assert "Aucun nouveau certificat" in response.get_data(as_text=True)
     archive = client.get(f"/coordinator/cohorts/{finished.cohort}/certificates.zip")

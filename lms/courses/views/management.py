@@ -125,7 +125,7 @@ def course_list():
 @bp.route("/coordinator/courses/new", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def course_new():
-    form = CourseForm()
+    form = CourseForm(one_time=True)
     _course_form_choices(form, None)
     if request.method == "GET":
         form.min_age.data = 7
@@ -184,7 +184,7 @@ def room_list():
 @bp.route("/coordinator/rooms/new", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def room_new():
-    form = RoomForm()
+    form = RoomForm(one_time=True)
     if request.method == "GET":
         form.site.data = current_app.config["DEFAULT_SITE"]
     if form.validate_on_submit():
@@ -405,7 +405,7 @@ def cohort_list():
 @bp.route("/coordinator/cohorts/new", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def cohort_new():
-    form = CohortForm()
+    form = CohortForm(one_time=True)
     _cohort_form_choices(form)
     if request.method == "GET":
         form.course_id.data = request.args.get("course", type=int)
@@ -484,7 +484,7 @@ def _lesson_form_choices(form: LessonMoveForm) -> None:
 @role_required(Role.COORDINATOR)
 def makeup_new(cohort_id: int):
     cohort = load_cohort(cohort_id)
-    form = LessonMoveForm()
+    form = LessonMoveForm(one_time=True)
     _lesson_form_choices(form)
     if request.method == "GET":
         form.start_time.data = cohort.start_time
