@@ -4,7 +4,8 @@ another connection) creates one row, and both answers lead to the same result.
 The key of a submission is a hash of who sent it, where, and exactly what was sent, including
 the form's CSRF token, which is signed afresh each time a page is shown: the same page sent
 again has the same key, while the same words typed into a new page are a new submission. The
-key is claimed by inserting it (primary key) in the request's own transaction, before the
+key is claimed by inserting it (primary key, ON CONFLICT DO NOTHING) in the request's own
+transaction, before the
 service runs: a second copy waits for the first one's transaction (PostgreSQL's unique index,
 SQLite's write lock), then finds the key taken and is sent where the first one went. A refused
 or failed first copy rolls back its key with everything else, so a retry can go through.
@@ -18,8 +19,8 @@ from datetime import datetime, timedelta
 
 from flask import g, request
 from flask_login import current_user
-from sqlalchemy import String, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import String, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.database import UTCDateTime, utcnow
@@ -68,12 +69,22 @@ def submission_key() -> str:
 def claim_submission() -> None:
     """Claim this request's submission, or raise AlreadySubmitted if it was received already."""
     key = submission_key()
-    try:
-        with db.session.begin_nested():
-            db.session.add(FormSubmission(key=key))
-    except IntegrityError:
-        existing = db.session.get(FormSubmission, key, populate_existing=True)
-        raise AlreadySubmitted(existing.result_url if existing else None) from None
+    # One statement: a copy of this submission still under way makes it wait (PostgreSQL's
+    # unique index, SQLite's write lock), then insert nothing.
+    insert = (
+        postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )
+    claimed = db.session.execute(
+        insert(FormSubmission)
+        .values(key=key, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(FormSubmission.key)
+    ).scalar()
+    if claimed is None:
+        result_url = db.session.scalar(
+            select(FormSubmission.result_url).where(FormSubmission.key == key)
+        )
+        raise AlreadySubmitted(result_url)
     g.submission_key = key
 
 
@@ -81,9 +92,11 @@ def record_result(location: str | None) -> None:
     """Remember where the claimed submission's answer sends the user (before the commit)."""
     key = g.get("submission_key")
     if key and location:
-        submission = db.session.get(FormSubmission, key)
-        if submission is not None:
-            submission.result_url = location[:500]
+        db.session.execute(
+            update(FormSubmission)
+            .where(FormSubmission.key == key)
+            .values(result_url=location[:500])
+        )
 
 
 def forget_old_submissions(now: datetime | None = None) -> int:

@@ -4,7 +4,6 @@ caller's transaction; a confirmation carries the group's calendar file."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -16,7 +15,12 @@ from lms.courses.models import Cohort, Lesson, LessonStatus
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
 from lms.families.models import Child
-from lms.notifications.services import Attachment, queue_email_to_user
+from lms.notifications.deferred import (
+    queue_email_later,
+    register_attachment_builder,
+    register_context_builder,
+)
+from lms.notifications.services import Attachment
 
 
 def guardians_of(child: Child) -> list[User]:
@@ -28,41 +32,53 @@ def tell_guardians(
     child: Child,
     template: str,
     *,
-    attachments_for: Callable[[User], tuple[Attachment, ...]] | None = None,
+    attachments: tuple[tuple[str, dict], ...] = (),
+    extras: tuple[tuple[str, dict], ...] = (),
     **context,
 ) -> int:
-    """Queue ``template`` to each guardian of ``child``, in their own language."""
+    """Queue ``template`` to each guardian of ``child``, in their own language; the worker
+    writes it (lms/notifications/deferred.py), so the request only stores what it needs."""
     sent = 0
     for user in guardians_of(child):
-        attachments = attachments_for(user) if attachments_for else ()
-        queue_email_to_user(user, template, child=child, attachments=attachments, **context)
+        queue_email_later(
+            to=user.email,
+            template=template,
+            language=user.locale,
+            user_id=user.id,
+            unconfirmed_address=not user.email_confirmed,
+            attachments=attachments,
+            extras=extras,
+            user=user,
+            child=child,
+            **context,
+        )
         sent += 1
     return sent
 
 
-def _upcoming_lessons(cohort: Cohort, now: datetime) -> list[Lesson]:
-    return list(
-        db.session.scalars(
-            select(Lesson)
-            .where(
-                Lesson.cohort_id == cohort.id,
-                Lesson.status == LessonStatus.SCHEDULED,
-                Lesson.ends_at > now,
-            )
-            .order_by(Lesson.starts_at)
+def upcoming_lessons(cohort: Cohort, after: datetime) -> dict:
+    """The group's lessons still to come (the worker's context of a confirmation)."""
+    lessons = db.session.scalars(
+        select(Lesson)
+        .where(
+            Lesson.cohort_id == cohort.id,
+            Lesson.status == LessonStatus.SCHEDULED,
+            Lesson.ends_at > after,
         )
+        .order_by(Lesson.starts_at)
     )
+    return {"lessons": list(lessons)}
 
 
-# Calendar files already built, by (group, language, what they show): on registration day a
-# worker builds each group's file once instead of once per family (the time zone's rules are
-# the costly part).
+# Calendar files already built, by (group, language, what they show): the worker builds each
+# group's file once per language instead of once per family (the time zone's rules are the
+# costly part).
 _calendars: OrderedDict[tuple, bytes] = OrderedDict()
 _CALENDARS_KEPT = 64
 
 
-def _calendar_for(cohort: Cohort):
-    """A function giving each guardian the group's calendar file in their language."""
+def cohort_calendar(language: str, *, cohort: Cohort) -> tuple[Attachment, ...]:
+    """The group's calendar file in ``language`` (the worker's attachment of a confirmation)."""
     lessons = db.session.scalars(
         select(Lesson)
         .where(Lesson.cohort_id == cohort.id)
@@ -83,19 +99,15 @@ def _calendar_for(cohort: Cohort):
         )
         for lesson in lessons
     )
-
-    def attachments(user: User) -> tuple[Attachment, ...]:
-        name = f"Active Labs — {cohort.course.title(user.locale)}"
-        key = (cohort.id, user.locale, name, cohort.course.track, room.name, room.site, shown)
-        body = _calendars.get(key)
-        if body is None:
-            body = build_calendar(lessons, name=name, language=user.locale)
-            _calendars[key] = body
-            while len(_calendars) > _CALENDARS_KEPT:
-                _calendars.popitem(last=False)
-        return (Attachment(f"active-labs-group-{cohort.id}.ics", "text/calendar", body),)
-
-    return attachments
+    name = f"Active Labs — {cohort.course.title(language)}"
+    key = (cohort.id, language, name, cohort.course.track, room.name, room.site, shown)
+    body = _calendars.get(key)
+    if body is None:
+        body = build_calendar(lessons, name=name, language=language)
+        _calendars[key] = body
+        while len(_calendars) > _CALENDARS_KEPT:
+            _calendars.popitem(last=False)
+    return (Attachment(f"active-labs-group-{cohort.id}.ics", "text/calendar", body),)
 
 
 def tell_enrolled(
@@ -108,6 +120,12 @@ def tell_enrolled(
         template,
         enrolment=enrolment,
         cohort=cohort,
-        lessons=_upcoming_lessons(cohort, now),
-        attachments_for=_calendar_for(cohort),
+        attachments=(("cohort_calendar", {"cohort": cohort}),),
+        extras=(("upcoming_lessons", {"cohort": cohort, "after": now}),),
     )
+
+
+def install() -> None:
+    """Let the worker write enrolment e-mails: their calendar file and lessons to come."""
+    register_attachment_builder("cohort_calendar", cohort_calendar)
+    register_context_builder("upcoming_lessons", upcoming_lessons)

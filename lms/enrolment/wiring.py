@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from lms.accounts.models import User
 from lms.courses import hooks as courses_hooks
 from lms.courses.models import Cohort
-from lms.enrolment import leaving, queries, seats
+from lms.enrolment import leaving, notices, queries, seats
 from lms.enrolment.models import ACTIVE_STATUSES, Enrolment, EnrolmentStatus, Payment, PaymentMethod
 from lms.extensions import db
 from lms.families import hooks as families_hooks
@@ -245,6 +245,7 @@ def child_page_section(child: Child, viewer: User) -> families_hooks.PageSection
 
 def install() -> None:
     """Register every answer (idempotent)."""
+    notices.install()
     courses_hooks.cohort_recipients.provide(cohort_recipients)
     courses_hooks.family_cohort_ids.provide(family_cohort_ids)
     courses_hooks.cohort_card_actions.register(enrol_action)

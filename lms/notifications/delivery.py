@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from lms.database import utcnow
 from lms.extensions import db
+from lms.notifications.deferred import render_pending
 from lms.notifications.models import OutboxMessage, OutboxStatus
 from lms.notifications.services import NEW_IDS_KEY
 from lms.notifications.transports import get_transport
@@ -82,6 +83,7 @@ def deliver_due(*, limit: int = 100, only_ids: list[int] | None = None) -> Deliv
     for message_id in sorted(claimed):
         message = db.session.get(OutboxMessage, message_id)
         try:
+            render_pending(message)  # the text of a message the request left to the worker
             transport.send(message)
         except Exception as error:  # any transport failure is recorded and retried
             message.attempts += 1

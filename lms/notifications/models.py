@@ -38,6 +38,9 @@ class OutboxMessage(db.Model):
     language: Mapped[str] = mapped_column(String(5))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # What the worker needs to write subject and body (lms/notifications/deferred.py); None
+    # once written, or for a message written by the request itself.
+    context_json: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -30,6 +30,7 @@ from lms.extensions import db
 from lms.families.children import add_child
 from lms.families.contacts import Person
 from lms.families.models import Child
+from lms.notifications.deferred import render_pending
 from lms.notifications.models import OutboxMessage
 from lms.roles import Role
 from tests.conftest import PASSWORD, login
@@ -158,6 +159,8 @@ def outbox(app, template: str) -> list[OutboxMessage]:
             .where(OutboxMessage.template == template)
             .order_by(OutboxMessage.id)
         ).all()
+        for message in messages:
+            render_pending(message)  # as the worker writes them
         db.session.expunge_all()
         return messages
 
