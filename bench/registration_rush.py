@@ -37,6 +37,7 @@ from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,10 +50,23 @@ CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 # The database
 
 
+ROLE_HELP = (
+    "The bench needs a local PostgreSQL server and a role that may create databases, e.g.\n"
+    "  sudo apt-get install postgresql && sudo pg_ctlcluster 15 main start\n"
+    "  sudo -u postgres psql -c \"CREATE ROLE lms LOGIN PASSWORD 'lms' CREATEDB\"\n"
+    "or pass --database-url postgresql+psycopg://USER:PASSWORD@HOST/DBNAME."
+)
+
+
 def fresh_database(url: str) -> None:
     """Drop and create the database named in ``url`` (connecting to the server's postgres db)."""
     target = make_url(url)
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        admin.connect().close()
+    except OperationalError as error:
+        message = f"Cannot reach PostgreSQL as {target.username}: {error.orig}\n{ROLE_HELP}"
+        raise SystemExit(message) from None
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{target.database}"'))
@@ -439,6 +453,21 @@ def main() -> None:
         f"{enrol['p50'] / health['p50']:>9.2f}{enrol['p95'] / health['p95']:>9.2f}"
         f"{enrol['p99'] / health['p99']:>9.2f}"
     )
+    throughput_ratio = enrol["throughput"] / health["throughput"]
+    p95_ratio = enrol["p95"] / health["p95"]
+    print()
+    print("Targets (issue: opening day), same run, same machine:")
+    checks = [
+        (
+            "throughput of POST enrol / /healthz",
+            throughput_ratio,
+            ">= 0.40",
+            throughput_ratio >= 0.40,
+        ),
+        ("p95 of POST enrol / /healthz", p95_ratio, "<= 3.00", p95_ratio <= 3.0),
+    ]
+    for label, value, target, ok in checks:
+        print(f"  {label:<40}{value:>7.2f}   target {target}   {'ok' if ok else 'MISSED'}")
     statuses = {}
     for status in rush.statuses:
         statuses[status] = statuses.get(status, 0) + 1
@@ -453,8 +482,11 @@ def main() -> None:
     if not args.keep:
         drop_database(args.database_url)
     shutil.rmtree(instance, ignore_errors=True)
-    if overbooked or problems or set(statuses) - {302}:
+    print(f"  {'overbooked groups, errors':<40}{len(overbooked) + len(problems):>7}   target 0")
+    if overbooked or problems or set(statuses) - {302, 303}:
         raise SystemExit(1)
+    if not all(ok for *_, ok in checks):
+        raise SystemExit(2)
 
 
 if __name__ == "__main__":

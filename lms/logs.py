@@ -13,7 +13,7 @@ import time
 import uuid
 
 from flask import Flask, g, has_request_context, request
-from flask_login import current_user
+from sqlalchemy import inspect
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = logging.getLogger("lms.request")
@@ -38,6 +38,18 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+def _user_id() -> int | None:
+    """The logged-in user's id, read from the identity map: after the commit the user row is
+    expired, and reading ``current_user.id`` would query it again only to log it."""
+    user = g.get("_login_user")
+    if user is None or not user.is_authenticated:
+        return None
+    state = inspect(user, raiseerr=False)
+    if state is not None and state.identity:
+        return state.identity[0]
+    return user.id
 
 
 def init_logging(app: Flask) -> None:
@@ -71,7 +83,7 @@ def init_logging(app: Flask) -> None:
             "endpoint": request.endpoint or "-",
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-            "user_id": current_user.id if current_user.is_authenticated else None,
+            "user_id": _user_id(),
         }
         log.info(
             "%s %s %s",
