@@ -89,8 +89,8 @@ WHATSAPP_TOKEN = None
 WHATSAPP_APP_SECRET = None  # signs the webhook's POSTs (X-Hub-Signature-256)
 WHATSAPP_VERIFY_TOKEN = None  # answered back in Meta's GET verification handshake
 WHATSAPP_TEMPLATE_PREFIX = "lms_"  # template names as registered with Meta: lms_lesson_cancelled
-# A WhatsApp message not delivered (status webhook) this long after it left goes by the next
-# channel the family allows: SMS, else e-mail.
+# A WhatsApp (or SMS) message not reported delivered (status webhook) this long after it left
+# goes by the next channel the family allows: SMS, else e-mail.
 WHATSAPP_DELIVERY_TIMEOUT_SECONDS = 15 * 60
 SMS_API_URL = "https://api.twilio.com"
 SMS_ACCOUNT_SID = None

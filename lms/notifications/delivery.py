@@ -10,8 +10,8 @@ recorded once its lease ran out was being sent when its worker died: it is never
 
 A message goes to a family on several channels as rows sharing a ``message_key``: the first
 leaves, the others are held; a held row is released when the one before it fails, is refused,
-is not allowed any more (consent withdrawn) or, for WhatsApp, is not delivered within
-WHATSAPP_DELIVERY_TIMEOUT_SECONDS; it is dropped once an earlier row has reached the family.
+is not allowed any more (consent withdrawn) or, for WhatsApp and SMS, is not reported delivered
+within WHATSAPP_DELIVERY_TIMEOUT_SECONDS; it is dropped once an earlier row has reached the family.
 """
 
 from __future__ import annotations
@@ -198,10 +198,10 @@ def _attempt(message: OutboxMessage, transport, report: DeliveryReport) -> None:
         if sent is not None:
             message.provider_message_id = sent.provider_message_id
             message.provider_answer = sent.answer[:500] or None
-        # E-mail and SMS count as reached once accepted (an SMS that the network reports
-        # undelivered releases the next channel from the status webhook); WhatsApp waits for
-        # its "delivered" status.
-        if message.channel != Channel.WHATSAPP:
+        # An e-mail counts as reached once accepted, and so does a message written to the log
+        # (development: no status will come); WhatsApp and SMS wait for their "delivered"
+        # status, or for the timeout, before the next channel goes.
+        if message.channel == Channel.EMAIL or not channel_is_live(message.channel):
             drop_fallbacks(message)
         report.sent += 1
 
@@ -288,12 +288,12 @@ def give_up_interrupted() -> int:
 
 
 def release_undelivered() -> int:
-    """WhatsApp messages not delivered in time: the next channel of the family goes."""
+    """WhatsApp and SMS messages not delivered in time: the next channel of the family goes."""
     deadline = utcnow() - timedelta(seconds=current_app.config["WHATSAPP_DELIVERY_TIMEOUT_SECONDS"])
     late = list(
         db.session.scalars(
             select(OutboxMessage).where(
-                OutboxMessage.channel == Channel.WHATSAPP,
+                OutboxMessage.channel.in_(PHONE_CHANNELS),
                 OutboxMessage.status == OutboxStatus.SENT,
                 OutboxMessage.sent_at < deadline,
                 OutboxMessage.message_key.is_not(None),
