@@ -494,3 +494,18 @@ def test_short_texts_fit_an_sms_and_name_the_child(ctx, language):
         assert sms_segments(text).count <= limit, (message.name, text)
         if "child" in message.parameters:
             assert "Yasmine" in text
+
+
+def test_send_test_message_prints_the_providers_answer(runner, provider):
+    result = runner.invoke(
+        args=["lms", "send-test-message", "--channel", "sms", "--to", "0612345678"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "HTTP 201" in result.output
+    assert provider.sms[-1]["To"] == MOBILE
+    result = runner.invoke(
+        args=["lms", "send-test-message", "--channel", "whatsapp", "--to", "05 39 94 12 34"]
+    )
+    assert result.exit_code != 0
+    assert "landline" in result.output
+    assert provider.whatsapp == []
