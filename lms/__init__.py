@@ -11,6 +11,7 @@ from lms import cli, errors, health, i18n, logs, security, settings, templating,
 from lms import config as default_config
 from lms.accounts import init_login
 from lms.accounts import views as accounts
+from lms.accounts import wiring as accounts_wiring
 from lms.attendance import views as attendance
 from lms.attendance import wiring as attendance_wiring
 from lms.audit import views as audit
@@ -28,6 +29,7 @@ from lms.families import views as families
 from lms.messaging import views as messaging
 from lms.messaging import wiring as messaging_wiring
 from lms.notifications import views as notifications
+from lms.notifications import webhooks
 from lms.reports import views as reports
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -57,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_login(login_manager)
 
     # The higher domains answer the lower domains' hooks (lms/hooks.py); idempotent.
+    accounts_wiring.install()
     families_data_rights.install()  # first: the export opens with the account and children
     enrolment_wiring.install()
     attendance_wiring.install()
@@ -66,6 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(webhooks.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(courses.bp)

@@ -82,6 +82,55 @@ def send_mail_command(limit):
     db.session.commit()
 
 
+@lms_cli.command("send-test-message")
+@click.option(
+    "--channel", type=click.Choice(["whatsapp", "sms", "email"]), required=True, help="Transport."
+)
+@click.option("--to", "to", required=True, help="A phone number, or an e-mail address.")
+@click.option("--language", type=click.Choice(["fr", "ar", "en"]), default="fr", show_default=True)
+def send_test_message_command(channel, to, language):
+    """Send one test message through the configured transport and print the provider's answer."""
+    from lms.notifications.models import OutboxMessage
+    from lms.notifications.short import short_message
+    from lms.notifications.transports import Refused, channel_is_live, transport_for
+    from lms.phones import is_mobile, normalize_phone
+
+    body, _ = short_message("test_message").render(language, {})
+    if channel == "email":
+        recipient = to.strip().lower()
+    else:
+        try:
+            recipient = normalize_phone(to)
+        except ValueError:
+            _fail(f"{to!r} is not a valid phone number.")
+        if not is_mobile(recipient):
+            _fail(f"{recipient} is a landline: it cannot receive WhatsApp or SMS.")
+    prefix = current_app.config["WHATSAPP_TEMPLATE_PREFIX"]
+    # Not queued: a test goes straight through the transport, and leaves no row behind.
+    message = OutboxMessage(
+        id=0,
+        channel=channel,
+        recipient=recipient,
+        template="test_message",
+        language=language,
+        subject=body if channel == "email" else "",
+        body=body,
+        provider_template=f"{prefix}test_message" if channel == "whatsapp" else None,
+        parameters=[],
+        attachments=[],
+    )
+    live = "live" if channel_is_live(channel) else "development log"
+    try:
+        sent = transport_for(channel).send(message)
+    except Refused as error:
+        _fail(f"{channel} ({live}) refused the message: {error}")
+    except Exception as error:
+        _fail(f"{channel} ({live}) failed: {type(error).__name__}: {error}")
+    click.echo(f"{channel} ({live}) to {recipient}: {sent.answer}")
+    if sent.provider_message_id:
+        click.echo(f"provider message id: {sent.provider_message_id}")
+
+
 @lms_cli.command("worker")
 @click.option("--once", is_flag=True, help="Run every job once, then stop.")
 def worker_command(once):

@@ -81,6 +81,28 @@ MAIL_TIMEOUT = 20
 MAIL_DELIVER_AFTER_COMMIT = False
 MAIL_MAX_ATTEMPTS = 8
 
+# WhatsApp (Business Cloud API) and SMS (a Twilio-compatible REST API). A channel is live when
+# its token is set; otherwise its messages are appended to instance/mail.log like e-mails.
+WHATSAPP_API_URL = "https://graph.facebook.com/v21.0"
+WHATSAPP_PHONE_NUMBER_ID = None
+WHATSAPP_TOKEN = None
+WHATSAPP_APP_SECRET = None  # signs the webhook's POSTs (X-Hub-Signature-256)
+WHATSAPP_VERIFY_TOKEN = None  # answered back in Meta's GET verification handshake
+WHATSAPP_TEMPLATE_PREFIX = "lms_"  # template names as registered with Meta: lms_lesson_cancelled
+# A WhatsApp (or SMS) message not reported delivered (status webhook) this long after it left
+# goes by the next channel the family allows: SMS, else e-mail.
+WHATSAPP_DELIVERY_TIMEOUT_SECONDS = 15 * 60
+SMS_API_URL = "https://api.twilio.com"
+SMS_ACCOUNT_SID = None
+SMS_AUTH_TOKEN = None
+SMS_FROM = None
+# Providers' rate limits: messages per second and channel, held by each worker.
+WHATSAPP_RATE_PER_SECOND = 20
+SMS_RATE_PER_SECOND = 1
+MESSAGE_TIMEOUT = 20  # seconds for one call to a provider
+# The text of the opt-in a parent agrees to on the contact page, recorded with each consent.
+CONTACT_NOTICE_VERSION = "2026-12"
+
 # The worker's schedule, in seconds: outbox delivery, seat offers past their deadline (and a
 # check of the seat counts), retention rules.
 WORKER_OUTBOX_SECONDS = 2

@@ -55,3 +55,18 @@ class PhoneNumber:
                     "Enter a valid phone number, for example 06 12 34 56 78 or +212 6 12 34 56 78."
                 )
             ) from None
+
+
+MOBILE_TYPES = (
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+)
+
+
+def is_mobile(e164: str) -> bool:
+    """Can ``e164`` receive WhatsApp and SMS? A landline cannot."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) in MOBILE_TYPES

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from flask import Flask, request
 from flask_babel import format_date, format_datetime, format_percent
 
-from lms.notifications.models import OutboxStatus
+from lms.notifications.models import Channel, OutboxStatus
 from lms.phones import format_phone
 from lms.roles import Role
 
@@ -39,5 +39,6 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["current_path"] = lambda: request.full_path.rstrip("?")
     app.jinja_env.globals["role_names"] = Role.labels()
     app.jinja_env.globals["outbox_status_names"] = OutboxStatus.labels()
+    app.jinja_env.globals["channel_labels"] = Channel.labels()
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -33,10 +33,13 @@ PUBLIC = {
 }
 # Public endpoints of later domains register themselves here by prefix or name.
 PUBLIC_PREFIXES: tuple[str, ...] = ("credentials.",)  # Open Badges: keys, credentials, status
+# Called by providers, not people: no login, a signature instead; a stranger gets 403
+# (tests/notifications/test_channels.py tries good and bad signatures).
+SIGNED_PREFIXES: tuple[str, ...] = ("webhooks.",)
 
 
 def is_public(endpoint: str) -> bool:
-    return endpoint in PUBLIC or endpoint.startswith(PUBLIC_PREFIXES)
+    return endpoint in PUBLIC or endpoint.startswith(PUBLIC_PREFIXES + SIGNED_PREFIXES)
 
 
 def url_for_rule(rule) -> str:
@@ -65,6 +68,10 @@ def test_public_routes_answer_visitors(app, client):
 
     create_key(app.instance_path)  # the credentials' routes sign with it
     for rule, method in routes(app, public=True):
+        if rule.endpoint.startswith(SIGNED_PREFIXES):
+            response = client.open(url_for_rule(rule), method=method)
+            assert response.status_code == 403, (method, rule.rule, response.status_code)
+            continue
         if method != "GET" or rule.endpoint in ("static", "health.healthz"):
             continue  # /healthz has its own tests (503 here: the test schema has no migrations)
         response = client.get(url_for_rule(rule))

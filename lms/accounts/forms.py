@@ -188,3 +188,35 @@ class StaffEditForm(Form):
         choices=choices([("instructor", _l("Instructor")), ("coordinator", _l("Coordinator"))]),
     )
     language = SelectField(_l("Language of e-mails"), choices=_language_choices)
+
+
+class ContactForm(Form):
+    """The channels a guardian chooses per kind of message, and the number for WhatsApp/SMS."""
+
+    phone = StringField(
+        _l("Mobile number for WhatsApp and SMS"),
+        validators=[
+            Optional(),
+            Length(max=30, message=_l("At most %(max)d characters.")),
+            PhoneNumber(),
+        ],
+        description=_l("A Moroccan number, or an international one starting with +."),
+        render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": 30},
+    )
+    urgent_whatsapp = BooleanField(_l("WhatsApp"))
+    urgent_sms = BooleanField(_l("SMS"))
+    urgent_email = BooleanField(_l("E-mail"))
+    routine_whatsapp = BooleanField(_l("WhatsApp"))
+    routine_sms = BooleanField(_l("SMS"))
+    routine_email = BooleanField(_l("E-mail"))
+
+    def chosen(self) -> dict[str, list[str]]:
+        """Per kind of message, the channels ticked."""
+        return {
+            kind: [
+                channel
+                for channel in ("whatsapp", "sms", "email")
+                if getattr(self, f"{kind}_{channel}").data
+            ]
+            for kind in ("urgent", "routine")
+        }

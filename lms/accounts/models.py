@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.database import UTCDateTime, utcnow
@@ -86,3 +86,53 @@ class User(UserMixin, db.Model):
     @property
     def has_password(self) -> bool:
         return self.password_hash is not None
+
+
+class ContactConsent(db.Model):
+    """The ledger: a parent's yes to WhatsApp or SMS on a number, and its withdrawal.
+
+    Rows are never changed but to record a withdrawal: a new yes is a new row, so every message
+    sent to a phone points at the consent in force when it was written.
+    """
+
+    __tablename__ = "contact_consents"
+    __table_args__ = (
+        CheckConstraint("channel IN ('whatsapp', 'sms')", name="channel_known"),
+        CheckConstraint("source IN ('page', 'keyword', 'staff')", name="source_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    phone: Mapped[str] = mapped_column(String(20), index=True)  # E.164
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    source: Mapped[str] = mapped_column(String(10))  # the page, or a keyword sent back
+    notice_version: Mapped[str] = mapped_column(String(20))
+    text_shown: Mapped[str] = mapped_column(Text)  # exactly what the parent agreed to
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_source: Mapped[str | None] = mapped_column(String(10))
+    withdrawn_text: Mapped[str | None] = mapped_column(String(500))  # the keyword, or the page
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
+
+    def __repr__(self) -> str:
+        state = "in force" if self.in_force else "withdrawn"
+        return f"<ContactConsent {self.id} {self.channel} {state}>"
+
+
+class ContactPreference(db.Model):
+    """A channel a parent chose for one kind of message (urgent or routine)."""
+
+    __tablename__ = "contact_preferences"
+    __table_args__ = (
+        CheckConstraint("kind IN ('urgent', 'routine')", name="kind_known"),
+        CheckConstraint("channel IN ('email', 'whatsapp', 'sms')", name="channel_known"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)

@@ -17,10 +17,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from lms.accounts import confirmation, services
+from lms.accounts import confirmation, contact, services
 from lms.accounts.forms import (
     ChangePasswordForm,
     ConfirmEmailForm,
+    ContactForm,
     EmailChangeForm,
     ForgotPasswordForm,
     LanguageForm,
@@ -213,6 +214,33 @@ def profile():
         _remember_language(response, form.language.data)
         return response
     return render_form("accounts/profile.html", form)
+
+
+@bp.route("/account/contact", methods=["GET", "POST"])
+@role_required(Role.PARENT)
+def contact_choices():
+    form = ContactForm()
+    in_force = contact.consents_in_force(current_user)
+    if request.method == "GET":
+        phone = next((consent.phone for consent in in_force.values()), None)
+        form.phone.data = phone or current_user.phone
+        for kind, channels in contact.chosen_channels(current_user).items():
+            for channel in channels:
+                getattr(form, f"{kind}_{channel}").data = True
+    if form.validate_on_submit():
+        contact.save_contact_choices(
+            current_user, phone=form.phone.data or None, chosen=form.chosen(), actor=current_user
+        )
+        flash(_("Your choices are saved."), "success")
+        return redirect(url_for("accounts.contact_choices"))
+    return render_form(
+        "accounts/contact.html",
+        form,
+        kinds=list(contact.MessageKind),
+        in_force=in_force,
+        history=contact.consent_history(current_user),
+        consent_text=contact.consent_text,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

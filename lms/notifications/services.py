@@ -1,5 +1,5 @@
-"""Queue e-mails inside the caller's transaction (never committing it); lms/notifications/
-delivery.py sends them once it has committed."""
+"""Queue messages (e-mail, WhatsApp, SMS) inside the caller's transaction (never committing
+it); lms/notifications/delivery.py sends them once it has committed."""
 
 from __future__ import annotations
 
@@ -14,7 +14,13 @@ from sqlalchemy import func, select
 from lms.database import utcnow
 from lms.extensions import db
 from lms.i18n import babel_locale_for
-from lms.notifications.models import OutboxAttachment, OutboxMessage, OutboxStatus
+from lms.notifications.models import (
+    Channel,
+    OutboxAttachment,
+    OutboxMessage,
+    OutboxStatus,
+)
+from lms.notifications.short import short_message
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +62,14 @@ def queue_email(
     language: str,
     user_id: int | None = None,
     attachments: tuple[Attachment, ...] = (),
+    routing: Routing | None = None,
     **context,
 ) -> OutboxMessage:
     """Write an e-mail to the outbox in the current transaction; it leaves after commit."""
     subject, body = render_email(template, language, **context)
     message = OutboxMessage(
+        **(routing or Routing()).columns(),
+        channel=Channel.EMAIL,
         recipient=to,
         recipient_user_id=user_id,
         template=template,
@@ -72,19 +81,84 @@ def queue_email(
             for a in attachments
         ],
     )
+    return _queued(message)
+
+
+def queue_short(
+    *,
+    channel: str,
+    to: str,
+    template: str,
+    language: str,
+    values: dict,
+    user_id: int | None = None,
+    consent_id: int | None = None,
+    routing: Routing | None = None,
+    free_form: bool = False,
+) -> OutboxMessage:
+    """Write a WhatsApp or SMS message to the outbox in the current transaction.
+
+    WhatsApp goes as the template registered with Meta (the only kind that may open a
+    conversation) unless ``free_form``, allowed inside the 24 hours after the family wrote.
+    """
+    body, parameters = short_message(template).render(language, values)
+    prefix = current_app.config["WHATSAPP_TEMPLATE_PREFIX"]
+    message = OutboxMessage(
+        **(routing or Routing()).columns(),
+        channel=channel,
+        recipient=to,
+        recipient_user_id=user_id,
+        consent_id=consent_id,
+        template=template,
+        language=language,
+        subject="",
+        body=body,
+        provider_template=(
+            f"{prefix}{template}" if channel == Channel.WHATSAPP and not free_form else None
+        ),
+        parameters=parameters,
+    )
+    return _queued(message)
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where a row stands among the channels of one message."""
+
+    message_key: str | None = None
+    rank: int = 0
+    held: bool = False  # a fallback, released if the channels before it do not reach
+    urgent: bool = False
+    topic: str | None = None
+
+    def columns(self) -> dict:
+        return {
+            "message_key": self.message_key,
+            "fallback_rank": self.rank,
+            "status": OutboxStatus.HELD if self.held else OutboxStatus.PENDING,
+            "urgent": self.urgent,
+            "topic": self.topic,
+        }
+
+
+def _queued(message: OutboxMessage) -> OutboxMessage:
     db.session.add(message)
     db.session.flush()
-    db.session.info.setdefault(NEW_IDS_KEY, []).append(message.id)
+    if message.status == OutboxStatus.PENDING:
+        db.session.info.setdefault(NEW_IDS_KEY, []).append(message.id)
     return message
 
 
-def queue_email_to_user(user, template: str, **context) -> OutboxMessage:
+def queue_email_to_user(
+    user, template: str, *, routing: Routing | None = None, **context
+) -> OutboxMessage:
     """Queue ``template`` for a user, in the user's own language."""
     message = queue_email(
         to=user.email,
         template=template,
         language=user.locale,
         user_id=user.id,
+        routing=routing,
         user=user,
         **context,
     )
