@@ -131,13 +131,7 @@ def queue_email_later(
     return message
 
 
-def render_pending(message: OutboxMessage) -> None:
-    """Write the message's text and attachments now, if the request left them to the worker.
-
-    Everything is computed before anything is set, so a failure leaves the row as it was.
-    """
-    if not message.context_json:
-        return
+def _write(message: OutboxMessage) -> tuple[str, str, list[Attachment]]:
     stored = json.loads(message.context_json)
     context = _load(stored["context"])
     for name, arguments in stored.get("extras", []):
@@ -148,10 +142,43 @@ def render_pending(message: OutboxMessage) -> None:
         for name, arguments in stored["attachments"]
         for attachment in _builders[name](message.language, **_load(arguments))
     ]
-    message.subject = subject[:200]
+    return subject[:200], body, attachments
+
+
+def render_pending(message: OutboxMessage) -> None:
+    """Write the message's text and attachments now, if the request left them to the worker.
+
+    Everything is computed before anything is set, so a failure leaves the row as it was.
+    """
+    if not message.context_json:
+        return
+    subject, body, attachments = _write(message)
+    message.subject = subject
     message.body = body
     message.attachments.extend(
         OutboxAttachment(filename=a.filename, content_type=a.content_type, content=a.content)
         for a in attachments
     )
     message.context_json = None
+
+
+def preview(message: OutboxMessage) -> OutboxMessage:
+    """The message as the worker will write it, as a copy outside the session (the row is left
+    as it is): for pages and tests that show a message not sent yet."""
+    if not message.context_json:
+        return message
+    subject, body, attachments = _write(message)
+    return OutboxMessage(
+        id=message.id,
+        recipient=message.recipient,
+        recipient_user_id=message.recipient_user_id,
+        template=message.template,
+        language=message.language,
+        status=message.status,
+        subject=subject,
+        body=body,
+        attachments=[
+            OutboxAttachment(filename=a.filename, content_type=a.content_type, content=a.content)
+            for a in attachments
+        ],
+    )

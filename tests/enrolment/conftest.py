@@ -22,7 +22,7 @@ from lms.extensions import db
 from lms.families import children as family_children
 from lms.families.contacts import Person
 from lms.families.models import Child
-from lms.notifications.deferred import render_pending
+from lms.notifications.deferred import preview
 from lms.notifications.models import OutboxMessage
 from lms.roles import Role
 
@@ -225,20 +225,14 @@ def add_child(ctx) -> Callable[..., Child]:
 
 
 def mails(template: str | None = None, to: str | None = None) -> list[OutboxMessage]:
-    """Outbox messages, oldest first, optionally of one template or to one address, written
-    as the worker writes them before sending."""
+    """Outbox messages, oldest first, optionally of one template or to one address, as the
+    worker will write them (the rows are left untouched)."""
     query = select(OutboxMessage).order_by(OutboxMessage.id)
     if template:
         query = query.where(OutboxMessage.template == template)
     if to:
         query = query.where(OutboxMessage.recipient == to)
-    messages = list(db.session.scalars(query))
-    pending = [message for message in messages if message.context_json]
-    for message in pending:
-        render_pending(message)
-    if pending:
-        db.session.commit()  # written, as the worker would have (the test's own transaction)
-    return messages
+    return [preview(message) for message in db.session.scalars(query)]
 
 
 def statuses(cohort: Cohort) -> list[tuple[int, str]]:
