@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from flask import g
 from sqlalchemy import event, update
 
 from lms.accounts.models import Role, User
@@ -54,17 +53,6 @@ NOW = local(TODAY, 15, 0)
 def frozen_now() -> Iterator[time_machine.Coordinates]:
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture(autouse=True)
-def _fresh_g_per_request(app) -> None:
-    """Every test request starts with an empty ``g`` (see tests/families/conftest.py)."""
-
-    def empty_g() -> None:
-        for name in list(vars(g)):
-            delattr(g, name)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, empty_g)
 
 
 @pytest.fixture

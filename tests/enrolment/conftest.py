@@ -8,7 +8,6 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
-from flask import g
 from sqlalchemy import select
 
 from lms.accounts.models import Role, User
@@ -42,17 +41,6 @@ def _real_wiring() -> Iterator[None]:
     hooks.holds_valid_certificate.override(lambda child, course: False)
     yield
     hooks.holds_valid_certificate.reset()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_g_per_request(app) -> None:
-    """Every test request starts with an empty ``g``, as a real request does."""
-
-    def empty_g() -> None:
-        for name in list(vars(g)):
-            delattr(g, name)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, empty_g)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 import pytest
-from flask import g
 
 from lms.accounts.models import Role, User
 from lms.extensions import db
@@ -32,22 +31,6 @@ def years_ago(years: int, *, days: int = 0) -> date:
     except ValueError:  # 29 February
         born = date(today.year - years, 3, 1)
     return born + timedelta(days=days)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_g_per_request(app) -> None:
-    """Give every test request an empty ``g``, as a real request has.
-
-    While the ``ctx`` fixture holds an application context, Flask reuses it for the test
-    client's requests, so ``g`` (where Flask-Login keeps the current user and Flask-Babel the
-    locale) would carry over from one request, or from the test itself, to the next.
-    """
-
-    def empty_g() -> None:
-        for name in list(vars(g)):
-            delattr(g, name)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, empty_g)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from flask import g
 
 from lms.accounts.models import Role, User
 from lms.attendance.models import AttendanceMark
@@ -40,15 +39,6 @@ NOW = local(TODAY, 15)
 def frozen_now() -> Iterator[None]:
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture(autouse=True)
-def _fresh_g_per_request(app) -> None:
-    def empty_g() -> None:
-        for name in list(vars(g)):
-            delattr(g, name)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, empty_g)
 
 
 @pytest.fixture
