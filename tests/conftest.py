@@ -29,13 +29,13 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, make_url, text
 
 from lms import create_app
 from lms.accounts.models import Role, User
@@ -414,18 +414,30 @@ def make_user(app) -> Callable[..., User]:
 
 
 @pytest.fixture
-def parent(make_user) -> User:
-    return make_user(Role.PARENT, full_name="Karim Alaoui")
+def user_locale() -> str:
+    """The language the ``parent``, ``instructor`` and ``coordinator`` read the site in;
+    a domain whose tests read the pages in English overrides it."""
+    return "fr"
 
 
 @pytest.fixture
-def instructor(make_user) -> User:
-    return make_user(Role.INSTRUCTOR, full_name="Youssef Benali")
+def parent(make_user, user_locale) -> User:
+    return make_user(Role.PARENT, full_name="Karim Alaoui", locale=user_locale)
 
 
 @pytest.fixture
-def coordinator(make_user) -> User:
-    return make_user(Role.COORDINATOR, full_name="Fatima Zahra El Amrani")
+def instructor(make_user, user_locale) -> User:
+    return make_user(Role.INSTRUCTOR, full_name="Youssef Benali", locale=user_locale)
+
+
+@pytest.fixture
+def coordinator(make_user, user_locale) -> User:
+    return make_user(Role.COORDINATOR, full_name="Fatima Zahra El Amrani", locale=user_locale)
+
+
+def get(user: User) -> User:
+    """The user, attached to the current session (the user fixtures are detached)."""
+    return db.session.get(User, user.id)
 
 
 def login(client: FlaskClient, user: User, password: str = PASSWORD, **extra):
@@ -455,3 +467,33 @@ def mail_log(app: Flask) -> str:
 
 def links_in(text_: str) -> list[str]:
     return re.findall(r"https?://\S+", text_)
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(app) -> Callable[[], AbstractContextManager[StatementCounter]]:
+    """``with count_statements() as counter: ...`` counts the SQL statements sent."""
+
+    @contextmanager
+    def counting() -> Iterator[StatementCounter]:
+        counter = StatementCounter()
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", counter)
+
+    return counting

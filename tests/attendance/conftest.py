@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from lms.accounts.models import Role, User
 from lms.attendance import services
@@ -30,6 +29,7 @@ from lms.families.models import (
     Guardianship,
 )
 from lms.i18n import use_packaged_zone_rules
+from tests.conftest import get
 
 # The app reads zone rules from the tzdata package (Morocco's 2026 rules), so must the tests.
 use_packaged_zone_rules()
@@ -96,9 +96,7 @@ class Term:
     def cohort(self) -> Cohort:
         return db.session.get(Cohort, self.cohort_id)
 
-    @staticmethod
-    def get(user: User) -> User:
-        return db.session.get(User, user.id)
+    get = staticmethod(get)
 
 
 def add_child(guardian_id: int, first: str, last: str, first_ar=None, last_ar=None, **fields):
@@ -285,33 +283,3 @@ def mark(term: Term, number: int, statuses: dict[int, str], *, by: User | None =
         entries=entries(*pairs, seen=current),
         now=now,
     )
-
-
-class StatementCounter:
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        self.statements.append(statement)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
-@pytest.fixture
-def count_statements(app) -> Callable[[], AbstractContextManager[StatementCounter]]:
-    """``with count_statements() as counter: ...`` counts the SQL statements sent."""
-
-    @contextmanager
-    def counting() -> Iterator[StatementCounter]:
-        counter = StatementCounter()
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", counter)
-        try:
-            yield counter
-        finally:
-            event.remove(engine, "before_cursor_execute", counter)
-
-    return counting

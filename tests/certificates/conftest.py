@@ -41,7 +41,6 @@ def make_certificate_data():
 # ---------------------------------------------------------------------------------------------
 # A finished cohort with enrolled children, for the issuing tests (database).
 
-from collections.abc import Callable  # noqa: E402
 from datetime import UTC, date, datetime, time  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
 
@@ -152,12 +151,3 @@ def finished(app, coordinator, instructor, make_user) -> SimpleNamespace:
             children=[yasmine.id, adam.id, rim.id],
         )
     return ids
-
-
-def get(model, id_):
-    return db.session.get(model, id_)
-
-
-@pytest.fixture
-def coordinator_user(finished) -> Callable[[], User]:
-    return lambda: db.session.get(User, finished.coordinator)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 
 import pytest
 import time_machine
-from sqlalchemy import event
 
 from lms.accounts.models import Role, User
 from lms.courses import hooks, services
@@ -129,33 +127,3 @@ class FakeFamilies:
 @pytest.fixture
 def families() -> FakeFamilies:
     return FakeFamilies()
-
-
-class StatementCounter:
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        self.statements.append(statement)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
-@pytest.fixture
-def count_statements(app) -> Callable[[], AbstractContextManager[StatementCounter]]:
-    """``with count_statements() as counter: ...`` counts the SQL statements sent."""
-
-    @contextmanager
-    def counting() -> Iterator[StatementCounter]:
-        counter = StatementCounter()
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", counter)
-        try:
-            yield counter
-        finally:
-            event.remove(engine, "before_cursor_execute", counter)
-
-    return counting

@@ -19,6 +19,7 @@ from lms.extensions import db
 from lms.families import services as families
 from lms.families.models import Child
 from lms.notifications.models import OutboxMessage
+from tests.conftest import get
 
 # Monday 7 September 2026, 09:00 in Tangier.
 NOW = datetime(2026, 9, 7, 8, 0, tzinfo=UTC)
@@ -50,23 +51,9 @@ def config_overrides() -> dict:
 
 
 @pytest.fixture
-def parent(make_user) -> User:
-    return make_user(Role.PARENT, full_name="Karim Alaoui", locale="en")
-
-
-@pytest.fixture
-def coordinator(make_user) -> User:
-    return make_user(Role.COORDINATOR, full_name="Fatima Zahra El Amrani", locale="en")
-
-
-@pytest.fixture
-def instructor(make_user) -> User:
-    return make_user(Role.INSTRUCTOR, full_name="Youssef Benali", locale="en")
-
-
-def get(user: User) -> User:
-    """The user attached to the current session (user fixtures are detached)."""
-    return db.session.get(User, user.id)
+def user_locale() -> str:
+    # And the parent, instructor and coordinator fixtures read the site in English.
+    return "en"
 
 
 def born(years: int, *, on: date = GROUP_START, days: int = 0) -> date:

@@ -11,7 +11,8 @@ from lms.courses import services as courses
 from lms.courses.models import CohortStatus
 from lms.enrolment import services
 from lms.extensions import db
-from tests.enrolment.conftest import NOW, get, mails
+from tests.conftest import get
+from tests.enrolment.conftest import NOW, mails
 
 ARABIC = re.compile(r"[\u0600-\u06FF]")
 

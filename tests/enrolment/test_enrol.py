@@ -16,7 +16,8 @@ from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.families import services as families
-from tests.enrolment.conftest import GROUP_START, NOW, born, get, mails, refreshed, statuses
+from tests.conftest import get
+from tests.enrolment.conftest import GROUP_START, NOW, born, mails, refreshed, statuses
 
 ENROLLED, WAITLISTED, OFFERED = (
     EnrolmentStatus.ENROLLED,

@@ -13,7 +13,8 @@ from lms.enrolment import receipts, services
 from lms.enrolment.models import EnrolmentStatus, Payment
 from lms.errors import DomainError
 from lms.extensions import db
-from tests.enrolment.conftest import NOW, get, mails
+from tests.conftest import get
+from tests.enrolment.conftest import NOW, mails
 
 TODAY = NOW.date()
 

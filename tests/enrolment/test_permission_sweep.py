@@ -11,7 +11,8 @@ from lms.accounts.models import Role
 from lms.enrolment import services
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.extensions import db
-from tests.enrolment.conftest import NOW, get
+from tests.conftest import get
+from tests.enrolment.conftest import NOW
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from lms.enrolment import services
 from lms.enrolment.models import Enrolment, EnrolmentStatus, Payment, PrerequisiteWaiver
 from lms.extensions import db
-from tests.conftest import links_in, mail_log
-from tests.enrolment.conftest import NOW, get, mails, refreshed
+from tests.conftest import get, links_in, mail_log
+from tests.enrolment.conftest import NOW, mails, refreshed
 
 
 def text(response) -> str:

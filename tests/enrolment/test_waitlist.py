@@ -15,7 +15,8 @@ from lms.enrolment import services
 from lms.enrolment.models import EndReason, Enrolment, EnrolmentStatus
 from lms.errors import DomainError
 from lms.extensions import db
-from tests.enrolment.conftest import NOW, get, mails, refreshed
+from tests.conftest import get
+from tests.enrolment.conftest import NOW, mails, refreshed
 
 ENROLLED = EnrolmentStatus.ENROLLED
 WAITLISTED = EnrolmentStatus.WAITLISTED

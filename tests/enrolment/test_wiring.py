@@ -16,8 +16,8 @@ from lms.extensions import db
 from lms.families import services as families
 from lms.families.hooks import PageSection
 from lms.families.permissions import can_view_safeguarding, instructor_teaches
-from tests.conftest import PASSWORD
-from tests.enrolment.conftest import GROUP_END, NOW, get, mails, refreshed
+from tests.conftest import PASSWORD, get
+from tests.enrolment.conftest import GROUP_END, NOW, mails, refreshed
 
 
 @pytest.fixture

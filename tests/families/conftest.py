@@ -12,6 +12,7 @@ from lms.extensions import db
 from lms.families import hooks, services
 from lms.families.models import Child, local_today
 from lms.families.services import Person
+from tests.conftest import get
 
 # Names no fixture or demo account uses, so that a search of the whole database is meaningful.
 CHILD = {
@@ -39,25 +40,10 @@ def config_overrides() -> dict:
     return {"BABEL_DEFAULT_LOCALE": "en"}
 
 
-# The same people as tests/conftest.py, but reading the site in English (see above).
 @pytest.fixture
-def parent(make_user) -> User:
-    return make_user(Role.PARENT, full_name="Karim Alaoui", locale="en")
-
-
-@pytest.fixture
-def instructor(make_user) -> User:
-    return make_user(Role.INSTRUCTOR, full_name="Youssef Benali", locale="en")
-
-
-@pytest.fixture
-def coordinator(make_user) -> User:
-    return make_user(Role.COORDINATOR, full_name="Fatima Zahra El Amrani", locale="en")
-
-
-def get(user: User) -> User:
-    """The user, attached to the current session (the user fixtures are detached)."""
-    return db.session.get(User, user.id)
+def user_locale() -> str:
+    # And the parent, instructor and coordinator fixtures read the site in English.
+    return "en"
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from lms.extensions import db
 from lms.families import services
 from lms.families.models import Child, age_in_years, local_today
 from lms.families.services import Person
-from tests.families.conftest import EMERGENCY, get, years_ago
+from tests.conftest import get
+from tests.families.conftest import EMERGENCY, years_ago
 
 pytestmark = pytest.mark.usefixtures("ctx")
 

@@ -15,7 +15,8 @@ from lms.extensions import db
 from lms.families import services
 from lms.families.models import Child, GuardianInvitation, Guardianship
 from lms.notifications.models import OutboxMessage
-from tests.families.conftest import CHILD, EMERGENCY, get, years_ago
+from tests.conftest import get
+from tests.families.conftest import CHILD, EMERGENCY, years_ago
 
 
 def _invite(parent, children, email="nadia@example.ma"):

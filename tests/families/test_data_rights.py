@@ -12,8 +12,7 @@ from lms.families import hooks, services
 from lms.families.models import Child, ConsentKind, ConsentRecord, GuardianInvitation
 from lms.families.services import Person
 from lms.notifications.models import OutboxMessage
-from tests.conftest import PASSWORD
-from tests.families.conftest import get
+from tests.conftest import PASSWORD, get
 
 pytestmark = pytest.mark.usefixtures("ctx")
 

@@ -17,8 +17,7 @@ from lms.families.models import (
     MedicalAccessLog,
 )
 from lms.families.services import Person
-from tests.conftest import PASSWORD, login
-from tests.families.conftest import get
+from tests.conftest import PASSWORD, get, login
 
 pytestmark = pytest.mark.usefixtures("ctx")
 

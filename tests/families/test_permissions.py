@@ -18,7 +18,7 @@ from lms.families.permissions import (
     instructor_teaches,
     is_guardian,
 )
-from tests.families.conftest import get
+from tests.conftest import get
 
 pytestmark = pytest.mark.usefixtures("ctx")
 

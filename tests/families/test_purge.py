@@ -13,7 +13,7 @@ from lms.families import services
 from lms.families.models import AccountClosureNotice, Child
 from lms.families.services import Person, months_before
 from lms.notifications.models import OutboxMessage
-from tests.families.conftest import get
+from tests.conftest import get
 
 NOW = datetime(2027, 6, 15, 10, 0, tzinfo=UTC)
 
