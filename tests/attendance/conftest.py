@@ -1,5 +1,6 @@
 """Fixtures of the attendance tests: a frozen "now", a cohort with its lessons, children and
-their enrolments (made directly: the enrolment services are another domain's), and helpers."""
+their enrolments (made directly, tests/builders.py: the enrolment services are another
+domain's), and helpers."""
 
 from __future__ import annotations
 
@@ -11,24 +12,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from sqlalchemy import update
 
 from lms.accounts.models import Role, User
 from lms.attendance import services
 from lms.attendance.services import MarkEntry
 from lms.courses import services as courses
 from lms.courses.models import Cohort, CohortStatus, Lesson
-from lms.enrolment.models import SEAT_STATUSES, Enrolment, EnrolmentStatus
 from lms.extensions import db
-from lms.families.models import (
-    AuthorisedPickup,
-    Child,
-    ConsentKind,
-    ConsentRecord,
-    EmergencyContact,
-    Guardianship,
-)
+from lms.families.models import AuthorisedPickup, Child, ConsentKind, ConsentRecord
 from lms.i18n import use_packaged_zone_rules
+from tests import builders
 from tests.conftest import get
 
 # The app reads zone rules from the tzdata package (Morocco's 2026 rules), so must the tests.
@@ -100,42 +93,16 @@ class Term:
 
 
 def add_child(guardian_id: int, first: str, last: str, first_ar=None, last_ar=None, **fields):
-    child = Child(
-        first_name=first,
-        last_name=last,
+    """A child of ``guardian_id``, born on 4 May 2017, written directly."""
+    return builders.written_child(
+        guardian_id,
+        first,
+        last,
         first_name_ar=first_ar,
         last_name_ar=last_ar,
         date_of_birth=date(2017, 5, 4),
         **fields,
     )
-    child.guardianships.append(Guardianship(user_id=guardian_id))
-    child.emergency_contacts.append(
-        EmergencyContact(name="Nadia Bennani", relationship_to_child="Mère", phone="+212612345602")
-    )
-    db.session.add(child)
-    db.session.flush()
-    return child
-
-
-def enrol(child_id: int, cohort_id: int, *, at: datetime, ended_at=None, status=None):
-    """An enrolment as the enrolment domain would leave it."""
-    enrolment = Enrolment(
-        child_id=child_id,
-        cohort_id=cohort_id,
-        status=status or (EnrolmentStatus.WITHDRAWN if ended_at else EnrolmentStatus.ENROLLED),
-        enrolled_at=at,
-        created_at=at,
-        ended_at=ended_at,
-        end_reason="withdrawn_by_parent" if ended_at else None,
-    )
-    db.session.add(enrolment)
-    if enrolment.status in SEAT_STATUSES:
-        # Keep the cohort's seat count true, as the enrolment services do.
-        db.session.execute(
-            update(Cohort).where(Cohort.id == cohort_id).values(seats_taken=Cohort.seats_taken + 1)
-        )
-    db.session.flush()
-    return enrolment
 
 
 _terms = itertools.count(1)
@@ -164,21 +131,11 @@ def make_term(app, make_user) -> Callable[..., Term]:
             room = courses.create_room(
                 actor=actor, name=f"Salle Ada Lovelace {serial}", capacity=40
             )
-            course = courses.create_course(
-                courses.CourseDetails(
-                    title_fr="Robotique LEGO" + (f" {serial}" if serial > 1 else ""),
-                    title_ar="روبوتات ليغو",
-                    summary_fr="Construire et programmer des robots.",
-                    track="robotics",
-                    level="beginner",
-                    min_age=7,
-                    max_age=12,
-                    price_centimes=0,
-                    attendance_threshold=threshold,
-                    requires_final_project=final_project,
-                    published=True,
-                ),
-                actor=actor,
+            course = builders.robotics_course(
+                actor,
+                title_fr="Robotique LEGO" + (f" {serial}" if serial > 1 else ""),
+                attendance_threshold=threshold,
+                requires_final_project=final_project,
             )
             cohort = courses.create_cohort(
                 actor=actor,
@@ -232,7 +189,7 @@ def make_term(app, make_user) -> Callable[..., Term]:
             if len(kids) > 1:
                 kids[1].may_leave_alone = True
             joined = local(FIRST_DAY - timedelta(days=10), 10)
-            enrolments = [enrol(child.id, cohort.id, at=joined) for child in kids]
+            enrolments = [builders.enrol(child.id, cohort.id, at=joined) for child in kids]
             db.session.commit()
             return Term(
                 coordinator=coordinator,

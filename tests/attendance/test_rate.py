@@ -13,7 +13,8 @@ from lms.attendance.models import AttendanceMark
 from lms.attendance.services import EnrolmentSpan, LessonSlot, Outcome, lesson_outcome, summarise
 from lms.courses.models import Lesson, LessonStatus
 from lms.extensions import db
-from tests.attendance.conftest import FIRST_DAY, NOW, enrol, local, mark
+from tests.attendance.conftest import FIRST_DAY, NOW, local, mark
+from tests.builders import enrol
 
 
 def summary_of(term, index=0, **kwargs):

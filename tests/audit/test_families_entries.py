@@ -12,6 +12,7 @@ from lms.audit.models import AuditEntry
 from lms.extensions import db
 from lms.families import services
 from lms.families.models import Child
+from tests import builders
 from tests.conftest import PASSWORD
 
 
@@ -24,13 +25,7 @@ def _entries(action: str) -> list[AuditEntry]:
 
 
 def _child(parent: User, name: str = "Yasmine") -> Child:
-    return services.add_child(
-        parent,
-        first_name=name,
-        last_name="Alaoui",
-        date_of_birth=date(2017, 5, 4),
-        emergency_contact=services.Person("Nadia Bennani", "Mère", "0612345602"),
-    )
+    return builders.child(parent, name, "Alaoui", date_of_birth=date(2017, 5, 4))
 
 
 def _leaks(entry: AuditEntry, *words: str) -> bool:

@@ -13,6 +13,7 @@ from lms.accounts.models import Role, User
 from lms.courses import hooks, services
 from lms.courses.models import Cohort, CohortStatus, Course, Room
 from lms.extensions import db
+from tests import builders
 
 # Monday 7 September 2026, 09:00 in Tangier (UTC+1 until 20 September 2026).
 NOW = datetime(2026, 9, 7, 8, 0, tzinfo=UTC)
@@ -54,19 +55,9 @@ def other_room(staff) -> Room:
 
 
 def course_details(**overrides) -> services.CourseDetails:
-    values = {
-        "title_fr": "Robotique LEGO",
-        "title_ar": "روبوتات ليغو",
-        "summary_fr": "Construire et programmer des robots.",
-        "track": "robotics",
-        "level": "beginner",
-        "min_age": 8,
-        "max_age": 11,
-        "price_centimes": 80000,
-        "published": True,
-    }
-    values.update(overrides)
-    return services.CourseDetails(**values)
+    """The robotics course of tests/builders.py, for ages 8 to 11 at 800 MAD."""
+    values = {**builders.ROBOTICS, "min_age": 8, "max_age": 11, "price_centimes": 80000}
+    return services.CourseDetails(**{**values, **overrides})
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from lms.accounts.services import create_user
 from lms.courses import services as courses
 from lms.courses.models import CohortStatus
 from lms.extensions import db
-from lms.families import services as families
+from lms.families.services import Person
+from tests import builders
 from tests.conftest import PASSWORD, links_in
 
 COORDINATOR = "coordination@activelabs.ma"
@@ -33,19 +34,13 @@ def _world(app) -> int:
             password=PASSWORD,
         )  # fmt: skip
         room = courses.create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
-        course = courses.create_course(
-            courses.CourseDetails(
-                title_fr="Robotique LEGO",
-                title_ar="روبوتات ليغو",
-                summary_fr="Construire et programmer des robots LEGO.",
-                summary_ar="بناء روبوتات ليغو وبرمجتها.",
-                track="robotics",
-                min_age=8,
-                max_age=11,
-                price_centimes=80000,
-                published=True,
-            ),
-            actor=boss,
+        course = builders.robotics_course(
+            boss,
+            summary_fr="Construire et programmer des robots LEGO.",
+            summary_ar="بناء روبوتات ليغو وبرمجتها.",
+            min_age=8,
+            max_age=11,
+            price_centimes=80000,
         )
         today = courses.local_today()
         start = courses.week_start(today) + timedelta(weeks=2, days=5)  # a Saturday
@@ -68,12 +63,12 @@ def _world(app) -> int:
             parent = create_user(
                 full_name=name, email=email, role="parent", password=PASSWORD, locale=language
             )
-            families.add_child(
+            builders.child(
                 parent,
-                first_name=child,
-                last_name=name.split()[-1],
+                child,
+                name.split()[-1],
                 date_of_birth=date(start.year - 9, 3, 14),
-                emergency_contact=families.Person(name, "Père", "0612345601"),
+                emergency_contact=Person(name, "Père", "0612345601"),
             )
         db.session.commit()
         return cohort.id

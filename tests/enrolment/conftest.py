@@ -16,9 +16,9 @@ from lms.courses.models import Cohort, CohortStatus, Course
 from lms.enrolment import hooks, wiring
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
-from lms.families import services as families
 from lms.families.models import Child
 from lms.notifications.models import OutboxMessage
+from tests import builders
 from tests.conftest import get
 
 # Monday 7 September 2026, 09:00 in Tangier.
@@ -67,19 +67,7 @@ def world(app, ctx, coordinator, instructor, make_user) -> SimpleNamespace:
     boss = get(coordinator)
     lead = get(instructor)
     room = courses.create_room(actor=boss, name="Salle Ada Lovelace", capacity=14)
-    course = courses.create_course(
-        courses.CourseDetails(
-            title_fr="Robotique LEGO",
-            title_ar="روبوتات ليغو",
-            summary_fr="Construire et programmer des robots.",
-            track="robotics",
-            min_age=8,
-            max_age=11,
-            price_centimes=80000,
-            published=True,
-        ),
-        actor=boss,
-    )
+    course = builders.robotics_course(boss, min_age=8, max_age=11, price_centimes=80000)
     other_room = courses.create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
     other_lead = get(make_user(Role.INSTRUCTOR, full_name="Salma Idrissi", locale="ar"))
     db.session.commit()
@@ -162,12 +150,11 @@ def make_family(ctx, make_user) -> Callable[..., tuple[User, Child]]:
     ) -> tuple[User, Child]:
         n = next(_names)
         user = get(make_user(Role.PARENT, full_name=f"Parent {n}", locale=locale))
-        child = families.add_child(
+        child = builders.child(
             user,
-            first_name=first_name or f"Child{n}",
-            last_name="Tazi",
+            first_name or f"Child{n}",
+            "Tazi",
             date_of_birth=fields.pop("date_of_birth", born(age, days=-30)),
-            emergency_contact=families.Person("Nadia Bennani", "Mère", "0612345602"),
             **fields,
         )
         db.session.commit()
@@ -181,12 +168,11 @@ def add_child(ctx) -> Callable[..., Child]:
     """add_child(parent, first_name=..., age=9): another child of the same family."""
 
     def make(user: User, *, first_name: str, age: int = 9, **fields) -> Child:
-        child = families.add_child(
+        child = builders.child(
             get(user),
-            first_name=first_name,
-            last_name="Tazi",
+            first_name,
+            "Tazi",
             date_of_birth=fields.pop("date_of_birth", born(age, days=-30)),
-            emergency_contact=families.Person("Nadia Bennani", "Mère", "0612345602"),
             **fields,
         )
         db.session.commit()

@@ -23,9 +23,9 @@ from lms.courses.models import Cohort, CohortStatus
 from lms.enrolment import services
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.extensions import db
-from lms.families import services as families
 from lms.families.models import Child
 from lms.notifications.models import OutboxMessage
+from tests import builders
 from tests.conftest import PASSWORD, login
 
 pytestmark = pytest.mark.committed
@@ -68,17 +68,8 @@ def setup(app, coordinator, instructor):
             boss = db.session.get(type(coordinator), coordinator.id)
             lead = db.session.get(type(instructor), instructor.id)
             room = courses.create_room(actor=boss, name="Salle Ada Lovelace", capacity=60)
-            course = courses.create_course(
-                courses.CourseDetails(
-                    title_fr="Robotique LEGO",
-                    summary_fr="Robots.",
-                    track="robotics",
-                    min_age=7,
-                    max_age=14,
-                    price_centimes=80000,
-                    published=True,
-                ),
-                actor=boss,
+            course = builders.robotics_course(
+                boss, summary_fr="Robots.", max_age=14, price_centimes=80000
             )
             cohort = courses.create_cohort(
                 actor=boss,
@@ -101,13 +92,7 @@ def setup(app, coordinator, instructor):
                     password=PASSWORD,
                     locale="en",
                 )
-                child = families.add_child(
-                    user,
-                    first_name=f"Child{n}",
-                    last_name="Tazi",
-                    date_of_birth=date(2017, 3, 1),
-                    emergency_contact=families.Person("Nadia", "Mère", "0612345602"),
-                )
+                child = builders.child(user, f"Child{n}", "Tazi", date_of_birth=date(2017, 3, 1))
                 people.append((user, child))
             db.session.commit()
             return cohort.id, [(user.id, user.email, child.id) for user, child in people]

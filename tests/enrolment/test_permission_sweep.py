@@ -11,8 +11,9 @@ from lms.accounts.models import Role
 from lms.enrolment import services
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.extensions import db
+from tests import builders
 from tests.conftest import get
-from tests.enrolment.conftest import NOW
+from tests.enrolment.conftest import NOW, born
 
 
 @pytest.fixture
@@ -21,16 +22,7 @@ def mine(make_cohort, make_family, world):
     cohort = make_cohort(capacity=1)
     other_group = make_cohort(capacity=1, room=world.other_room, lead=world.other_lead)
     parent, yasmine = make_family(first_name="Yasmine")
-    from lms.families import services as families
-    from tests.enrolment.conftest import born
-
-    adam = families.add_child(
-        get(parent),
-        first_name="Adam",
-        last_name="Tazi",
-        date_of_birth=born(10),
-        emergency_contact=families.Person("Nadia Bennani", "Mère", "0612345602"),
-    )
+    adam = builders.child(get(parent), "Adam", "Tazi", date_of_birth=born(10))
     enrolled = services.enrol(yasmine, cohort, actor=get(parent))
     payment = services.record_payment(
         enrolled, actor=world.coordinator, amount_centimes=100, method="cash", paid_on=NOW.date()

@@ -9,9 +9,10 @@ import pytest
 
 from lms.accounts.models import Role, User
 from lms.extensions import db
-from lms.families import hooks, services
+from lms.families import hooks
 from lms.families.models import Child, local_today
 from lms.families.services import Person
+from tests import builders
 from tests.conftest import get
 
 # Names no fixture or demo account uses, so that a search of the whole database is meaningful.
@@ -55,10 +56,11 @@ def make_child(ctx) -> Callable[..., Child]:
             "first_name": "Yasmine",
             "last_name": "Alaoui",
             "date_of_birth": years_ago(9, days=-40),
-            "emergency_contact": Person("Nadia Bennani", "Mère", "0612345602"),
             **fields,
         }
-        child = services.add_child(get(guardian), **values)
+        child = builders.child(
+            get(guardian), values.pop("first_name"), values.pop("last_name"), **values
+        )
         db.session.commit()
         return child
 
