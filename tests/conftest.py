@@ -8,9 +8,9 @@ isolates the test and puts back everything it changes:
   rolled back after the test; a commit only releases a savepoint. Tests marked ``committed``
   (concurrency, live server) commit for real; the tables are emptied after them.
 - the configuration: ``app.config`` is restored after each test, so a test may set
-  ``app.config["X"] = ...`` freely. To start a test, a module or a domain with other settings,
-  override the ``config_overrides`` fixture (or parametrize it). Most settings are read when
-  they are used and are simply patched in; those create_app() reads once
+  ``app.config["X"] = ...`` freely. To give a domain, a module or a test other settings from
+  the start, override the ``config_overrides`` fixture (or parametrize it). Most settings are
+  read when they are used and are simply patched in; those that create_app() reads once
   (``STARTUP_SETTINGS``: rate limits, cookie security, the database...) get an app of their
   own, built once for each distinct set and cached. Tests of app construction itself use
   ``make_app`` (a new app every call).
@@ -179,6 +179,9 @@ def empty_g() -> None:
         delattr(g, name)
 
 
+_MISSING = object()
+
+
 class Apps:
     """The apps of a test session, each built once: the shared app, and one per distinct set
     of start-up settings that some tests ask for (rate limits on, say)."""
@@ -207,9 +210,6 @@ class Apps:
     def dispose(self) -> None:
         for app in self.built.values():
             dispose(app)
-
-
-_MISSING = object()
 
 
 @pytest.fixture(scope="session")
