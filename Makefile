@@ -41,9 +41,12 @@ run: $(STAMP) translations-compile
 	$(FLASK) lms seed-demo --if-empty
 	@echo ""
 	@echo "  Active Labs LMS on http://127.0.0.1:5000  (Ctrl+C to stop)"
-	@echo "  E-mails are written to instance/mail.log"
+	@echo "  E-mails are written to instance/mail.log by the worker (started alongside)"
 	@echo ""
-	$(FLASK) run --debug --host 127.0.0.1 --port 5000
+	@# The worker (outbox, seat offers, retention) runs beside the web server and stops with it.
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	  $(FLASK) lms worker & worker=$$!; \
+	  $(FLASK) run --debug --host 127.0.0.1 --port 5000
 
 test: $(STAMP) translations-compile
 	$(BIN)/pytest $(PYTEST_ARGS)

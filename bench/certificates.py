@@ -176,11 +176,13 @@ def issue_through_the_service(size: int = 30) -> tuple[float, int]:
     from lms.accounts.services import create_user
     from lms.attendance.models import AttendanceMark
     from lms.certificates.services import issue_to_all_eligible
-    from lms.courses import services as courses
+    from lms.courses.catalogue import CourseDetails, create_course
+    from lms.courses.cohorts import CohortPlan, create_cohort
+    from lms.courses.scheduling import create_room
     from lms.enrolment.models import Enrolment
     from lms.extensions import db
-    from lms.families import services as families
-    from lms.families.services import Person
+    from lms.families.children import add_child
+    from lms.families.contacts import Person
 
     with tempfile.TemporaryDirectory() as folder:
         app = create_app(
@@ -199,9 +201,9 @@ def issue_through_the_service(size: int = 30) -> tuple[float, int]:
             db.create_all()
             boss = create_user(full_name="Nadia Tazi", email="c@x.ma", role=Role.COORDINATOR)
             lead = create_user(full_name="Karim Bennani", email="i@x.ma", role=Role.INSTRUCTOR)
-            room = courses.create_room(actor=boss, name="Atelier", capacity=size)
-            course = courses.create_course(
-                courses.CourseDetails(
+            room = create_room(actor=boss, name="Atelier", capacity=size)
+            course = create_course(
+                CourseDetails(
                     title_fr="Robotique LEGO — niveau 1",
                     title_ar="روبوتيك ليغو — المستوى 1",
                     summary_fr="Robots.",
@@ -213,16 +215,18 @@ def issue_through_the_service(size: int = 30) -> tuple[float, int]:
                 ),
                 actor=boss,
             )
-            cohort_ = courses.create_cohort(
+            cohort_ = create_cohort(
+                CohortPlan(
+                    course=course,
+                    room=room,
+                    lead=lead,
+                    capacity=size,
+                    start_date=date(2026, 3, 3),
+                    end_date=date(2026, 5, 26),
+                    weekdays=[1],
+                    start_time=clock_time(14, 30),
+                ),
                 actor=boss,
-                course=course,
-                room=room,
-                lead=lead,
-                capacity=size,
-                start_date=date(2026, 3, 3),
-                end_date=date(2026, 5, 26),
-                weekdays=[1],
-                start_time=clock_time(14, 30),
                 status="open",
                 allow_past=True,
             )
@@ -233,7 +237,7 @@ def issue_through_the_service(size: int = 30) -> tuple[float, int]:
                 )
                 first, last = data["child_name"].split(" ", 1)
                 first_ar, _, last_ar = (data["child_name_ar"] or "").partition(" ")
-                child = families.add_child(
+                child = add_child(
                     parent,
                     first_name=first,
                     last_name=last,

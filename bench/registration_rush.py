@@ -88,11 +88,16 @@ def seed(url: str, instance: Path, *, parents: int, seats: int, groups: int) -> 
     from flask_migrate import upgrade
 
     from lms.accounts.services import create_user
-    from lms.courses import services as courses
+    from lms.clock import local_today
+    from lms.courses.catalogue import CourseDetails, create_course
+    from lms.courses.cohorts import CohortPlan, create_cohort
     from lms.courses.models import CohortStatus
+    from lms.courses.scheduling import create_room
+    from lms.courses.timetables import week_start
     from lms.demo import seed_demo
     from lms.extensions import db
-    from lms.families import services as families
+    from lms.families.children import add_child
+    from lms.families.contacts import Person
 
     app = app_for(url, instance)
     with app.app_context():
@@ -103,8 +108,8 @@ def seed(url: str, instance: Path, *, parents: int, seats: int, groups: int) -> 
             full_name="Rush Coordinator", email="rush.coordinator@activelabs.ma",
             role="coordinator", password=PASSWORD,
         )  # fmt: skip
-        course = courses.create_course(
-            courses.CourseDetails(
+        course = create_course(
+            CourseDetails(
                 title_fr="Robotique — journée d'inscription",
                 summary_fr="Le groupe que tout le monde veut.",
                 track="robotics",
@@ -115,24 +120,26 @@ def seed(url: str, instance: Path, *, parents: int, seats: int, groups: int) -> 
             ),
             actor=boss,
         )
-        start = courses.week_start(courses.local_today()) + timedelta(weeks=3, days=6)  # Sunday
+        start = week_start(local_today()) + timedelta(weeks=3, days=6)  # Sunday
         cohort_ids = []
         for n in range(groups):
-            room = courses.create_room(actor=boss, name=f"Salle rush {n + 1}", capacity=seats)
+            room = create_room(actor=boss, name=f"Salle rush {n + 1}", capacity=seats)
             lead = create_user(
                 full_name=f"Animateur {n + 1}", email=f"rush.lead{n + 1}@activelabs.ma",
                 role="instructor", password=PASSWORD,
             )  # fmt: skip
-            cohort = courses.create_cohort(
+            cohort = create_cohort(
+                CohortPlan(
+                    course=course,
+                    room=room,
+                    lead=lead,
+                    start_date=start,
+                    end_date=start + timedelta(weeks=9),
+                    weekdays=[6],
+                    start_time=clock(10, 0),
+                    capacity=seats,
+                ),
                 actor=boss,
-                course=course,
-                room=room,
-                lead=lead,
-                start_date=start,
-                end_date=start + timedelta(weeks=9),
-                weekdays=[6],
-                start_time=clock(10, 0),
-                capacity=seats,
                 status=CohortStatus.OPEN,
             )
             cohort_ids.append(cohort.id)
@@ -142,12 +149,12 @@ def seed(url: str, instance: Path, *, parents: int, seats: int, groups: int) -> 
             user = create_user(
                 full_name=f"Parent {n}", email=email, role="parent", password=PASSWORD
             )
-            child = families.add_child(
+            child = add_child(
                 user,
                 first_name=f"Enfant{n}",
                 last_name="Rush",
                 date_of_birth=date(start.year - 9, 1 + n % 12, 1 + n % 28),
-                emergency_contact=families.Person(f"Parent {n}", "Parent", "0612345602"),
+                emergency_contact=Person(f"Parent {n}", "Parent", "0612345602"),
             )
             people.append({"email": email, "child": child, "cohort": cohort_ids[n % groups]})
         db.session.commit()
@@ -166,7 +173,7 @@ def verify(url: str, instance: Path) -> tuple[list[str], list[tuple]]:
 
     from lms.courses.models import Cohort
     from lms.enrolment.models import Enrolment, EnrolmentStatus
-    from lms.enrolment.services import check_consistency
+    from lms.enrolment.seats import check_consistency
     from lms.extensions import db
 
     app = app_for(url, instance)

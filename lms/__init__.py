@@ -7,20 +7,25 @@ from pathlib import Path
 
 from flask import Flask
 
-from lms import cli, errors, health, i18n, logs, security, settings, templating
+from lms import cli, errors, health, i18n, logs, security, settings, templating, web
 from lms import config as default_config
 from lms.accounts import init_login
 from lms.accounts import views as accounts
 from lms.attendance import views as attendance
+from lms.attendance import wiring as attendance_wiring
 from lms.audit import views as audit
 from lms.certificates import views as certificates
+from lms.certificates import wiring as certificates_wiring
 from lms.courses import views as courses
 from lms.dashboard import views as dashboard
 from lms.database import configure_sqlite
 from lms.enrolment import views as enrolment
+from lms.enrolment import wiring as enrolment_wiring
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
+from lms.families import data_rights as families_data_rights
 from lms.families import views as families
 from lms.messaging import views as messaging
+from lms.messaging import wiring as messaging_wiring
 from lms.notifications import views as notifications
 from lms.reports import views as reports
 
@@ -32,7 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # The instance folder (local config, SQLite database, stored files) may live elsewhere:
     # /var/lib/lms in production, a temporary folder in tests.
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("LMS_INSTANCE_PATH")
-    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app = web.LmsFlask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_object(default_config)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("LMS")
@@ -49,6 +54,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     login_manager.init_app(app)
     init_login(login_manager)
+
+    # The higher domains answer the lower domains' hooks (lms/hooks.py); idempotent.
+    families_data_rights.install()  # first: the export opens with the account and children
+    enrolment_wiring.install()
+    attendance_wiring.install()
+    certificates_wiring.install()
+    messaging_wiring.install()
 
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(accounts.bp)
@@ -68,5 +80,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_i18n(app)
     templating.init_templating(app)
     errors.init_error_pages(app)
+    web.init_request_end(app)
     cli.init_cli(app)
     return app

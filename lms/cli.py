@@ -9,12 +9,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from lms.accounts import services as accounts
-from lms.accounts.models import Role
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.notifications import services as notifications
 from lms.notifications.delivery import deliver_due
 from lms.phones import normalize_phone
+from lms.roles import Role
 
 lms_cli = AppGroup("lms", help="Active Labs LMS administration.")
 
@@ -82,6 +82,21 @@ def send_mail_command(limit):
     db.session.commit()
 
 
+@lms_cli.command("worker")
+@click.option("--once", is_flag=True, help="Run every job once, then stop.")
+def worker_command(once):
+    """Deliver the outbox and run the periodic jobs on a schedule, until stopped (Ctrl+C)."""
+    from lms import worker
+
+    app = current_app._get_current_object()
+    if once:
+        for line in worker.run_due(app, worker.default_jobs(app), now=float("inf")):
+            click.echo(line)
+        click.echo("Worker: every job ran once.")
+        return
+    worker.run_forever(app)
+
+
 @lms_cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing if any account exists.")
 def seed_demo_command(if_empty):
@@ -146,7 +161,7 @@ def restore_command(archive):
 @lms_cli.command("purge")
 def purge_command():
     """Apply the retention rules: old safeguarding data, inactive accounts (run it daily)."""
-    from lms.families.services import purge
+    from lms.families.data_rights import purge
 
     report = purge()
     db.session.commit()
@@ -185,7 +200,8 @@ def purge_command():
 def run_jobs_command():
     """Periodic jobs (run it from cron every few minutes; running it twice does no harm):
     seat offers past their deadline go to the next child waiting."""
-    from lms.enrolment.services import check_consistency, expire_offers
+    from lms.enrolment.offers import expire_offers
+    from lms.enrolment.seats import check_consistency
 
     lapsed = expire_offers()
     db.session.commit()

@@ -17,8 +17,12 @@ log = logging.getLogger(__name__)
 class DomainError(Exception):
     """A rule of the domain refused the action. ``message`` is translatable and shown as is.
 
-    ``field`` names the form field the message belongs to, when there is one.
+    ``field`` names the form field the message belongs to, when there is one. ``status`` is
+    the answer when a page (a GET) cannot be shown because of it: 409 unless a kind of refusal
+    says better (410 for a link that is dead).
     """
+
+    status = 409
 
     def __init__(self, message, *, field: str | None = None) -> None:
         super().__init__(str(message))
@@ -31,6 +35,8 @@ ERROR_TEXTS = {
     403: (_l("Access denied"), _l("You do not have permission to see this page.")),
     404: (_l("Page not found"), _l("This page does not exist or is no longer available.")),
     405: (_l("Not allowed"), _l("This action is not allowed here.")),
+    409: (_l("Not possible"), _l("This cannot be done now.")),
+    410: (_l("Link no longer valid"), _l("This link has expired or was already used.")),
     413: (_l("Too large"), _l("What you sent is too large.")),
     429: (
         _l("Too many attempts"),

@@ -16,16 +16,16 @@ from lms.courses.models import Closure, Cohort, CohortInstructor, Course, Lesson
 from lms.enrolment.models import Enrolment, Payment, PrerequisiteWaiver
 from lms.families.models import (
     AccountClosureNotice,
-    AuthorisedPickup,
     Child,
     ConsentRecord,
-    EmergencyContact,
+    ContactPerson,
     GuardianInvitation,
     Guardianship,
     MedicalAccessLog,
 )
 from lms.messaging.models import Message, MessageRecipient
 from lms.notifications.models import OutboxAttachment, OutboxMessage
+from lms.submissions import FormSubmission
 
 __all__ = [
     "AbsenceEmailOptOut",
@@ -34,7 +34,6 @@ __all__ = [
     "AttendanceChange",
     "AttendanceMark",
     "AuditEntry",
-    "AuthorisedPickup",
     "Certificate",
     "Checkout",
     "Child",
@@ -42,10 +41,11 @@ __all__ = [
     "Cohort",
     "CohortInstructor",
     "ConsentRecord",
+    "ContactPerson",
     "Course",
-    "EmergencyContact",
     "Enrolment",
     "FinalProjectMark",
+    "FormSubmission",
     "GuardianInvitation",
     "Guardianship",
     "Lesson",

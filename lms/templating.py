@@ -8,9 +8,9 @@ from datetime import date, datetime
 from flask import Flask, request
 from flask_babel import format_date, format_datetime, format_percent
 
-from lms.accounts.models import ROLE_LABELS
-from lms.notifications.models import OUTBOX_STATUS_LABELS
+from lms.notifications.models import OutboxStatus
 from lms.phones import format_phone
+from lms.roles import Role
 
 
 def readable_iso(value: str | None) -> str:
@@ -37,7 +37,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["isodate"] = readable_iso
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.globals["current_path"] = lambda: request.full_path.rstrip("?")
-    app.jinja_env.globals["role_names"] = ROLE_LABELS
-    app.jinja_env.globals["outbox_status_names"] = OUTBOX_STATUS_LABELS
+    app.jinja_env.globals["role_names"] = Role.labels()
+    app.jinja_env.globals["outbox_status_names"] = OutboxStatus.labels()
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

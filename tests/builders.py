@@ -13,13 +13,14 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import update
 
 from lms.accounts.models import User
-from lms.courses import services as courses
+from lms.courses.catalogue import CourseDetails, create_course
+from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import Cohort, CohortStatus, Course, Room
 from lms.enrolment.models import SEAT_STATUSES, Enrolment, EnrolmentStatus
 from lms.extensions import db
-from lms.families import services as families
-from lms.families.models import Child, EmergencyContact, Guardianship
-from lms.families.services import Person
+from lms.families.children import add_child
+from lms.families.contacts import Person
+from lms.families.models import Child, ContactKind, ContactPerson, Guardianship
 
 # The first emergency contact of most children of the tests.
 EMERGENCY_CONTACT = Person("Nadia Bennani", "Mère", "0612345602")
@@ -39,7 +40,7 @@ ROBOTICS = {
 def robotics_course(actor: User, **details) -> Course:
     """The published LEGO robotics course (ROBOTICS, changed by ``details``), through the
     courses service."""
-    return courses.create_course(courses.CourseDetails(**{**ROBOTICS, **details}), actor=actor)
+    return create_course(CourseDetails(**{**ROBOTICS, **details}), actor=actor)
 
 
 def child(
@@ -53,7 +54,7 @@ def child(
 ) -> Child:
     """A child that ``guardian`` (a parent, attached to the session) adds through the families
     service: validated, with its first emergency contact."""
-    return families.add_child(
+    return add_child(
         guardian,
         first_name=first_name,
         last_name=last_name,
@@ -84,8 +85,13 @@ def written_child(
         **fields,
     )
     new.guardianships.append(Guardianship(user_id=guardian_id))
-    new.emergency_contacts.append(
-        EmergencyContact(name="Nadia Bennani", relationship_to_child="Mère", phone="+212612345602")
+    new.contact_people.append(
+        ContactPerson(
+            kind=ContactKind.EMERGENCY,
+            name="Nadia Bennani",
+            relationship_to_child="Mère",
+            phone="+212612345602",
+        )
     )
     db.session.add(new)
     db.session.flush()
@@ -140,15 +146,17 @@ def finished_group(
     fee_centimes: int = 0,
 ) -> tuple[Cohort, list[Enrolment]]:
     """A group of ``course`` that ended in June 2026, ``children`` enrolled in it."""
-    cohort = courses.create_cohort(
+    cohort = create_cohort(
+        CohortPlan(
+            course=course,
+            room=room,
+            lead=lead,
+            start_date=FINISHED_FROM,
+            end_date=FINISHED_UNTIL,
+            weekdays=[2],
+            start_time=time(14, 30),
+        ),
         actor=actor,
-        course=course,
-        room=room,
-        lead=lead,
-        start_date=FINISHED_FROM,
-        end_date=FINISHED_UNTIL,
-        weekdays=[2],
-        start_time=time(14, 30),
         status=CohortStatus.OPEN,
         allow_past=True,
     )

@@ -38,11 +38,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, make_url, text
 
 from lms import create_app
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.database import Session
 from lms.extensions import db, limiter
 from lms.hooks import Hook, Provider
+from lms.roles import Role
 
 PASSWORD = "correct-horse-battery"
 

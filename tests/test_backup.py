@@ -10,10 +10,11 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.audit.services import record
 from lms.extensions import db
+from lms.roles import Role
 from tests.conftest import PASSWORD, with_search_path
 
 

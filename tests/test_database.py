@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, text
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.extensions import db
+from lms.roles import Role
 
 
 @pytest.mark.committed

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from lms.accounts.models import Role
+from lms.roles import Role
 
 # Routes anyone may open. Anything else must require a login.
 PUBLIC = {
@@ -19,6 +19,8 @@ PUBLIC = {
     "accounts.forgot_password",
     "accounts.reset_password",
     "accounts.account_setup",
+    "accounts.confirm_email",  # the link from the e-mail works before logging in
+    "accounts.confirm_email_post",
     "accounts.set_language",
     "health.healthz",
     "courses.catalogue",

@@ -6,8 +6,9 @@ import pytest
 from flask import abort
 from sqlalchemy import select
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.extensions import db
+from lms.roles import Role
 from tests.conftest import PASSWORD, login
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
-from lms.forms import choices
+from lms.forms import Form, choices
 from lms.i18n import LANGUAGE_NAMES
 from lms.phones import PhoneNumber
 from lms.security import password_problems
@@ -96,7 +95,7 @@ class PasswordPolicyMixin:
             raise ValidationError(problems[0])
 
 
-class RegistrationForm(PasswordPolicyMixin, FlaskForm):
+class RegistrationForm(PasswordPolicyMixin, Form):
     full_name = name_field()
     email = email_field()
     phone = phone_field()
@@ -110,7 +109,7 @@ class RegistrationForm(PasswordPolicyMixin, FlaskForm):
     next = HiddenField()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = email_field()
     password = PasswordField(
         _l("Password"),
@@ -121,16 +120,16 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = email_field()
 
 
-class ResetPasswordForm(PasswordPolicyMixin, FlaskForm):
+class ResetPasswordForm(PasswordPolicyMixin, Form):
     password = new_password_field()
     confirm = confirm_field()
 
 
-class ChangePasswordForm(PasswordPolicyMixin, FlaskForm):
+class ChangePasswordForm(PasswordPolicyMixin, Form):
     current_password = PasswordField(
         _l("Current password"),
         validators=[InputRequired(REQUIRED), Length(max=128)],
@@ -140,13 +139,26 @@ class ChangePasswordForm(PasswordPolicyMixin, FlaskForm):
     confirm = confirm_field()
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     full_name = name_field()
     phone = phone_field(required=False)
     language = SelectField(_l("Language"), choices=_language_choices)
 
 
-class LanguageForm(FlaskForm):
+class EmailChangeForm(Form):
+    email = email_field(_l("New e-mail address"))
+    password = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(REQUIRED)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ConfirmEmailForm(Form):
+    """The button that opens a confirmation link (a link only shows the page)."""
+
+
+class LanguageForm(Form):
     language = SelectField(_l("Language"), choices=_language_choices)
     next = HiddenField()
 
@@ -155,7 +167,7 @@ class LanguageForm(FlaskForm):
             raise ValidationError(_l("Unknown language."))
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     full_name = name_field()
     email = email_field()
     phone = phone_field(required=False)
@@ -166,7 +178,7 @@ class StaffForm(FlaskForm):
     language = SelectField(_l("Language of e-mails"), choices=_language_choices)
 
 
-class StaffEditForm(FlaskForm):
+class StaffEditForm(Form):
     full_name = name_field()
     phone = phone_field(required=False)
     role = SelectField(

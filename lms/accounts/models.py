@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 import secrets
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
-
-
-class Role(enum.StrEnum):
-    PARENT = "parent"
-    INSTRUCTOR = "instructor"
-    COORDINATOR = "coordinator"
-
-
-STAFF_ROLES = (Role.INSTRUCTOR, Role.COORDINATOR)
-
-ROLE_LABELS = {
-    Role.PARENT: _l("Parent"),
-    Role.INSTRUCTOR: _l("Instructor"),
-    Role.COORDINATOR: _l("Coordinator"),
-}
+from lms.roles import STAFF_ROLES, Role
 
 
 def new_session_token() -> str:
@@ -61,11 +45,19 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the owner opened the confirmation link sent to ``email`` (None: not confirmed yet).
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A new address asked for, waiting for its confirmation link to be opened.
+    pending_email: Mapped[str | None] = mapped_column(String(254))
     # The secret part of the user's private calendar feed URL (courses domain); None: no feed.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
     # Flask-Login reads these.
     @property

@@ -10,13 +10,15 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from lms.accounts.models import STAFF_ROLES, Role, User, new_session_token
+from lms.accounts.confirmation import mark_confirmed
+from lms.accounts.models import User, new_session_token
 from lms.accounts.permissions import can_manage_staff
 from lms.audit import services as audit
 from lms.database import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.notifications.services import queue_email_to_user
+from lms.roles import STAFF_ROLES, Role
 from lms.security import hash_password, password_needs_rehash, password_problems, verify_password
 
 
@@ -315,6 +317,7 @@ def reset_password_with_token(token: str, new_password: str, purpose: str = RESE
     """Use a password link: set the password; the link and every session die."""
     user = user_from_password_token(token, purpose)
     set_password(user, new_password)
+    mark_confirmed(user)  # the link reached the address
     return user
 
 

@@ -6,7 +6,6 @@ import hashlib
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -18,9 +17,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from lms.accounts import services
+from lms.accounts import confirmation, services
 from lms.accounts.forms import (
     ChangePasswordForm,
+    ConfirmEmailForm,
+    EmailChangeForm,
     ForgotPasswordForm,
     LanguageForm,
     LoginForm,
@@ -30,12 +31,14 @@ from lms.accounts.forms import (
     StaffEditForm,
     StaffForm,
 )
-from lms.accounts.models import STAFF_ROLES, Role, User
-from lms.errors import DomainError
+from lms.accounts.loaders import load_password_link_user, load_staff
+from lms.accounts.models import User
 from lms.extensions import db, limiter
-from lms.forms import apply_domain_error, render_form
+from lms.forms import render_form
 from lms.i18n import LANGUAGE_COOKIE, current_language
+from lms.roles import STAFF_ROLES, Role
 from lms.security import role_required, safe_next_url
+from lms.web import back_url
 
 bp = Blueprint("accounts", __name__)
 
@@ -61,6 +64,7 @@ def _failed(response) -> bool:
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_limit("REGISTER_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(_limit("REGISTER_LIMIT_PER_EMAIL"), key_func=_account_key, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(safe_next_url(request.args.get("next")) or url_for("dashboard.home"))
@@ -69,22 +73,25 @@ def register():
         form.language.data = current_language()
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        try:
-            user = services.register_parent(
-                full_name=form.full_name.data,
-                email=form.email.data,
-                phone=form.phone.data,
-                password=form.password.data,
-                locale=form.language.data,
-                privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
-            )
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            login_user(user)
-            flash(_("Welcome! Your account is ready."), "success")
-            return redirect(safe_next_url(form.next.data) or url_for("dashboard.home"))
+        user = services.register_parent(
+            full_name=form.full_name.data,
+            email=form.email.data,
+            phone=form.phone.data,
+            password=form.password.data,
+            locale=form.language.data,
+            privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
+        )
+        confirmation.send_confirmation_link(user)
+        login_user(user)
+        flash(
+            _(
+                "Welcome! Your account is ready. We sent a link to %(email)s: open it to "
+                "confirm the address.",
+                email=user.email,
+            ),
+            "success",
+        )
+        return redirect(safe_next_url(form.next.data) or url_for("dashboard.home"))
     return render_form("accounts/register.html", form)
 
 
@@ -105,7 +112,6 @@ def login():
             # Same words whether the address exists or not.
             form.form_errors.append(_("Incorrect e-mail address or password."))
         else:
-            db.session.commit()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next_url(form.next.data) or url_for("dashboard.home"))
     return render_form("accounts/login.html", form)
@@ -115,7 +121,6 @@ def login():
 @login_required
 def logout():
     services.end_all_sessions(current_user)
-    db.session.commit()
     logout_user()
     flash(_("You are logged out on every device."), "success")
     return redirect(url_for("accounts.login"))
@@ -132,7 +137,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
-        db.session.commit()
         # Never say whether the address has an account.
         flash(
             _(
@@ -146,22 +150,13 @@ def forgot_password():
 
 
 def _password_link_page(token: str, purpose: str):
-    try:
-        user = services.user_from_password_token(token, purpose)
-    except services.InvalidLink as error:
-        flash(error.message, "error")
-        return redirect(url_for("accounts.forgot_password"))
+    user = load_password_link_user(token, purpose)
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
-            services.reset_password_with_token(token, form.password.data, purpose)
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            logout_user()
-            flash(_("Your password is set. Log in with it now."), "success")
-            return redirect(url_for("accounts.login"))
+        services.reset_password_with_token(token, form.password.data, purpose)
+        logout_user()
+        flash(_("Your password is set. Log in with it now."), "success")
+        return redirect(url_for("accounts.login"))
     return render_form("accounts/reset_password.html", form, user=user, purpose=purpose)
 
 
@@ -182,20 +177,15 @@ def account_setup(token: str):
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            services.change_password(
-                current_user,
-                current_password=form.current_password.data,
-                new_password=form.password.data,
-            )
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            # Every other browser is logged out; this one stays in with the new token.
-            login_user(current_user._get_current_object())
-            flash(_("Your password is changed. Other devices have been logged out."), "success")
-            return redirect(url_for("accounts.profile"))
+        services.change_password(
+            current_user,
+            current_password=form.current_password.data,
+            new_password=form.password.data,
+        )
+        # Every other browser is logged out; this one stays in with the new token.
+        login_user(current_user._get_current_object())
+        flash(_("Your password is changed. Other devices have been logged out."), "success")
+        return redirect(url_for("accounts.profile"))
     return render_form("accounts/change_password.html", form)
 
 
@@ -212,22 +202,81 @@ def profile():
         form.phone.data = current_user.phone
         form.language.data = current_user.locale
     if form.validate_on_submit():
-        try:
-            services.update_profile(
-                current_user,
-                full_name=form.full_name.data,
-                phone=form.phone.data or None,
-                locale=form.language.data,
-            )
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Your details are saved."), "success")
-            response = redirect(url_for("accounts.profile"))
-            _remember_language(response, form.language.data)
-            return response
+        services.update_profile(
+            current_user,
+            full_name=form.full_name.data,
+            phone=form.phone.data or None,
+            locale=form.language.data,
+        )
+        flash(_("Your details are saved."), "success")
+        response = redirect(url_for("accounts.profile"))
+        _remember_language(response, form.language.data)
+        return response
     return render_form("accounts/profile.html", form)
+
+
+# ---------------------------------------------------------------------------------------------
+# The e-mail address: confirmation links, corrections and changes
+
+
+@bp.get("/account/confirm/<token>")
+def confirm_email(token: str):
+    user, address = confirmation.read_confirmation_token(token)
+    return render_template(
+        "accounts/confirm_email.html", form=ConfirmEmailForm(), user=user, address=address
+    )
+
+
+@bp.post("/account/confirm/<token>")
+@limiter.limit(_limit("RESET_LIMIT_PER_IP"))
+def confirm_email_post(token: str):
+    form = ConfirmEmailForm()
+    if not form.validate_on_submit():
+        flash(_("This form has expired. Open the link again."), "error")
+        return redirect(url_for("accounts.confirm_email", token=token), 303)
+    user = confirmation.confirm_email(token)
+    flash(_("Thank you: %(email)s is confirmed.", email=user.email), "success")
+    if current_user.is_authenticated and current_user.id == user.id:
+        return redirect(url_for("dashboard.home"))
+    return redirect(url_for("accounts.login"))
+
+
+@bp.post("/account/email/resend")
+@login_required
+@limiter.limit(_limit("CONFIRM_RESEND_LIMIT"), key_func=lambda: f"resend:{current_user.id}")
+def resend_confirmation():
+    address = confirmation.send_confirmation_link(current_user)
+    if address is None:
+        flash(_("Your address is already confirmed."), "info")
+    else:
+        flash(_("We sent a new link to %(email)s.", email=address), "success")
+    return redirect(back_url(url_for("dashboard.home")), 303)
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@login_required
+def change_email():
+    form = EmailChangeForm()
+    if request.method == "GET":
+        form.email.data = current_user.pending_email or current_user.email
+    if form.validate_on_submit():
+        was_confirmed = current_user.email_confirmed
+        address = confirmation.change_email(
+            current_user, new_email=form.email.data, password=form.password.data
+        )
+        if was_confirmed:
+            flash(
+                _(
+                    "We sent a link to %(email)s. Your address changes when you open it; "
+                    "until then we keep writing to the current one.",
+                    email=address,
+                ),
+                "success",
+            )
+        else:
+            flash(_("Address corrected. We sent a link to %(email)s.", email=address), "success")
+        return redirect(url_for("accounts.profile"))
+    return render_form("accounts/change_email.html", form)
 
 
 def _remember_language(response, language: str) -> None:
@@ -250,7 +299,6 @@ def set_language():
         return redirect(target)
     if current_user.is_authenticated:
         services.set_language(current_user, form.language.data)
-        db.session.commit()
     response = redirect(target)
     _remember_language(response, form.language.data)
     return response
@@ -278,106 +326,72 @@ def staff_new():
     if request.method == "GET":
         form.language.data = "fr"
     if form.validate_on_submit():
-        try:
-            user = services.create_staff(
-                actor=current_user,
-                full_name=form.full_name.data,
-                email=form.email.data,
-                role=form.role.data,
-                phone=form.phone.data or None,
-                locale=form.language.data,
-            )
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "%(name)s's account is created; they have been e-mailed a link to set "
-                    "their password.",
-                    name=user.full_name,
-                ),
-                "success",
-            )
-            return redirect(url_for("accounts.staff_list"))
+        user = services.create_staff(
+            actor=current_user,
+            full_name=form.full_name.data,
+            email=form.email.data,
+            role=form.role.data,
+            phone=form.phone.data or None,
+            locale=form.language.data,
+        )
+        flash(
+            _(
+                "%(name)s's account is created; they have been e-mailed a link to set "
+                "their password.",
+                name=user.full_name,
+            ),
+            "success",
+        )
+        return redirect(url_for("accounts.staff_list"))
     return render_form("accounts/staff_new.html", form)
-
-
-def _staff_or_404(user_id: int) -> User:
-    """A staff account (instructor or coordinator), or 404."""
-    user = db.get_or_404(User, user_id)
-    if user.role not in STAFF_ROLES:
-        abort(404)
-    return user
 
 
 @bp.route("/coordinator/staff/<int:user_id>", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def staff_edit(user_id: int):
-    staff = _staff_or_404(user_id)
+    staff = load_staff(user_id)
     form = StaffEditForm()
     if request.method == "GET":
         form.full_name.data, form.phone.data = staff.full_name, staff.phone
         form.role.data, form.language.data = staff.role, staff.locale
     if form.validate_on_submit():
-        try:
-            services.update_staff(
-                staff,
-                actor=current_user,
-                full_name=form.full_name.data,
-                role=form.role.data,
-                phone=form.phone.data or None,
-                locale=form.language.data,
-            )
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("%(name)s's account is saved.", name=staff.full_name), "success")
-            return redirect(url_for("accounts.staff_list"))
+        services.update_staff(
+            staff,
+            actor=current_user,
+            full_name=form.full_name.data,
+            role=form.role.data,
+            phone=form.phone.data or None,
+            locale=form.language.data,
+        )
+        flash(_("%(name)s's account is saved.", name=staff.full_name), "success")
+        return redirect(url_for("accounts.staff_list"))
     return render_form("accounts/staff_edit.html", form, staff=staff)
-
-
-def _staff_action(user_id: int, action, done_message):
-    staff = _staff_or_404(user_id)
-    try:
-        action(staff)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(done_message(staff), "success")
-    return redirect(url_for("accounts.staff_edit", user_id=user_id))
 
 
 @bp.post("/coordinator/staff/<int:user_id>/deactivate")
 @role_required(Role.COORDINATOR)
 def staff_deactivate(user_id: int):
-    return _staff_action(
-        user_id,
-        lambda staff: services.set_staff_active(staff, actor=current_user, active=False),
-        lambda staff: _("%(name)s can no longer log in, on any device.", name=staff.full_name),
-    )
+    staff = load_staff(user_id)
+    services.set_staff_active(staff, actor=current_user, active=False)
+    flash(_("%(name)s can no longer log in, on any device.", name=staff.full_name), "success")
+    return redirect(url_for("accounts.staff_edit", user_id=staff.id))
 
 
 @bp.post("/coordinator/staff/<int:user_id>/reactivate")
 @role_required(Role.COORDINATOR)
 def staff_reactivate(user_id: int):
-    return _staff_action(
-        user_id,
-        lambda staff: services.set_staff_active(staff, actor=current_user, active=True),
-        lambda staff: _("%(name)s can log in again.", name=staff.full_name),
-    )
+    staff = load_staff(user_id)
+    services.set_staff_active(staff, actor=current_user, active=True)
+    flash(_("%(name)s can log in again.", name=staff.full_name), "success")
+    return redirect(url_for("accounts.staff_edit", user_id=staff.id))
 
 
 @bp.post("/coordinator/staff/<int:user_id>/password-link")
 @role_required(Role.COORDINATOR)
 def staff_password_link(user_id: int):
-    return _staff_action(
-        user_id,
-        lambda staff: services.send_staff_password_link(staff, actor=current_user),
-        lambda staff: _(
-            "A link to choose a password was e-mailed to %(name)s.", name=staff.full_name
-        ),
+    staff = load_staff(user_id)
+    services.send_staff_password_link(staff, actor=current_user)
+    flash(
+        _("A link to choose a password was e-mailed to %(name)s.", name=staff.full_name), "success"
     )
+    return redirect(url_for("accounts.staff_edit", user_id=staff.id))

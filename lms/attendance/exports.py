@@ -12,22 +12,21 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from lms import exports
-from lms.attendance.models import ATTENDANCE_STATUS_LABELS
-from lms.attendance.services import CohortGrid, Outcome
+from lms.attendance.models import AttendanceStatus
+from lms.attendance.queries import CohortGrid
+from lms.attendance.rates import Outcome
 
 _text = exports.safe_text
 
 
 def _cell(status: str | None, outcome: Outcome) -> str:
-    if outcome == Outcome.CANCELLED:
-        return _("Cancelled")
     if outcome == Outcome.OUTSIDE:
         return "—"
-    if outcome == Outcome.UNMARKED:
-        return _("Not marked")
+    if outcome in (Outcome.CANCELLED, Outcome.UNMARKED):
+        return str(outcome.label)
     if status is None:
         return ""
-    return str(ATTENDANCE_STATUS_LABELS[status])
+    return str(AttendanceStatus(status).label)
 
 
 def _rate(value: float | None) -> int | str:
@@ -73,17 +72,13 @@ def grid_table(grid: CohortGrid) -> list[list]:
     return rows
 
 
-def csv_bytes(grid: CohortGrid, *, delimiter: str = ";") -> bytes:
-    """UTF-8 with a byte-order mark (see lms/exports.py)."""
-    return exports.csv_bytes(grid_table(grid), delimiter=delimiter)
-
-
-def xlsx_bytes(grid: CohortGrid, *, title: str, right_to_left: bool = False) -> bytes:
-    """An Excel workbook of the grid (right to left for Arabic readers)."""
-    return exports.xlsx_bytes(
+def grid_file(grid: CohortGrid, *, fmt: str, language: str) -> tuple[bytes, str]:
+    """The grid as a CSV or XLSX file for a reader of ``language``: (bytes, mimetype)."""
+    return exports.spreadsheet(
         grid_table(grid),
-        title=title or "Attendance",
-        right_to_left=right_to_left,
+        fmt=fmt,
+        language=language,
+        title=grid.cohort.course.title(language) or "Attendance",
         freeze="C2",
         widths={"A": 28, "B": 22},
     )

@@ -8,14 +8,14 @@ service writes only the marks the form changed, and can tell who saved in betwee
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, Optional
 
+from lms.attendance.marks import REASON_MAX
 from lms.attendance.models import AttendanceStatus
-from lms.attendance.services import REASON_MAX, MarkEntry
-from lms.forms import choices
+from lms.attendance.roll_call import MarkEntry
+from lms.forms import Form, choices
 
 STATUS_FIELD = "status-"
 SEEN_FIELD = "seen-"
@@ -25,7 +25,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class RosterForm(FlaskForm):
+class RosterForm(Form):
     """The roster: the CSRF token, what to do, and a coordinator's reason for a correction;
     the marks themselves are read by ``roster_entries``."""
 
@@ -68,7 +68,7 @@ def roster_entries(formdata: MultiDict) -> tuple[dict[int, MarkEntry], list]:
     return entries, list(dict.fromkeys(str(error) for error in errors))
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(Form):
     """Who collected the child (choices are the child's own list) and at what time."""
 
     collector = SelectField(
@@ -83,7 +83,7 @@ class CheckoutForm(FlaskForm):
     )
 
 
-class AbsenceForm(FlaskForm):
+class AbsenceForm(Form):
     reason = TextAreaField(
         _l("Reason (optional)"),
         validators=[Optional(), Length(max=REASON_MAX, message=_l("At most %(max)d characters."))],
@@ -93,11 +93,11 @@ class AbsenceForm(FlaskForm):
     )
 
 
-class FinalProjectForm(FlaskForm):
+class FinalProjectForm(Form):
     """The CSRF token; the children who completed the project come as ``completed`` values."""
 
 
-class AbsenceEmailsForm(FlaskForm):
+class AbsenceEmailsForm(Form):
     enabled = RadioField(
         _l("E-mail me when one of my children is marked absent without notice"),
         choices=choices([("yes", _l("Yes")), ("no", _l("No"))]),

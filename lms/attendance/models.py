@@ -3,7 +3,6 @@ final projects, and the bookkeeping of what families were already told."""
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -14,48 +13,37 @@ from lms.accounts.models import User
 from lms.courses.models import Cohort, Lesson
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
-from lms.families.models import AuthorisedPickup, Child
+from lms.families.models import Child, ContactPerson
+from lms.labels import LabelledEnum
 
 
-class AttendanceStatus(enum.StrEnum):
-    PRESENT = "present"
-    LATE = "late"
-    ABSENT = "absent"
-    EXCUSED = "excused"
+class AttendanceStatus(LabelledEnum):
+    """A child's mark for one lesson."""
 
+    PRESENT = "present", _l("Present")
+    LATE = "late", _l("Late")
+    ABSENT = "absent", _l("Absent")
+    EXCUSED = "excused", _l("Excused")
 
-ATTENDANCE_STATUS_LABELS = {
-    AttendanceStatus.PRESENT: _l("Present"),
-    AttendanceStatus.LATE: _l("Late"),
-    AttendanceStatus.ABSENT: _l("Absent"),
-    AttendanceStatus.EXCUSED: _l("Excused"),
-}
 
 # Present and late count as attended; excused lessons are left out of the rate.
 ATTENDED_STATUSES = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 
 
-class ChangeSource(enum.StrEnum):
+class ChangeSource(LabelledEnum):
     """Where a change of mark came from."""
 
-    ROLL_CALL = "roll_call"
-    ABSENCE_NOTICE = "absence_notice"
-    CORRECTION = "correction"
+    ROLL_CALL = "roll_call", _l("Roll call")
+    ABSENCE_NOTICE = "absence_notice", _l("Absence reported by a parent")
+    CORRECTION = "correction", _l("Coordinator's correction")
 
 
-CHANGE_SOURCE_LABELS = {
-    ChangeSource.ROLL_CALL: _l("Roll call"),
-    ChangeSource.ABSENCE_NOTICE: _l("Absence reported by a parent"),
-    ChangeSource.CORRECTION: _l("Coordinator's correction"),
-}
-
-
-class CollectorKind(enum.StrEnum):
+class CollectorKind(LabelledEnum):
     """Who took a child home: a guardian, an authorised person, or nobody (left alone)."""
 
-    GUARDIAN = "guardian"
-    PICKUP = "pickup"
-    ALONE = "alone"
+    GUARDIAN = "guardian", _l("guardian")
+    PICKUP = "pickup", _l("Authorised pickup")
+    ALONE = "alone", _l("left alone")
 
 
 def _sql_list(values) -> str:
@@ -178,7 +166,7 @@ class Checkout(db.Model):
     collector_kind: Mapped[str] = mapped_column(String(10))
     guardian_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     pickup_id: Mapped[int | None] = mapped_column(
-        ForeignKey("authorised_pickups.id", ondelete="SET NULL")
+        ForeignKey("contact_people.id", ondelete="SET NULL")
     )
     # The collector's name as it was on the list (None when the child left alone).
     collector_name: Mapped[str | None] = mapped_column(String(120))
@@ -189,7 +177,7 @@ class Checkout(db.Model):
     lesson: Mapped[Lesson] = relationship()
     child: Mapped[Child] = relationship()
     guardian: Mapped[User | None] = relationship(foreign_keys=[guardian_id])
-    pickup: Mapped[AuthorisedPickup | None] = relationship()
+    pickup: Mapped[ContactPerson | None] = relationship()
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
 
 

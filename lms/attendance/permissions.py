@@ -60,11 +60,6 @@ def marking_refusal(user: User | None, lesson: Lesson, *, now: datetime):
     return None
 
 
-def can_mark(user: User | None, lesson: Lesson, *, now: datetime) -> bool:
-    """True if ``user`` may mark the lesson's roster (and check children out) at ``now``."""
-    return marking_refusal(user, lesson, now=now) is None
-
-
 def is_correction(lesson: Lesson, *, now: datetime) -> bool:
     """A change made after the instructors' window closed is a coordinator's correction."""
     return now > instructor_marking_closes_at(lesson)

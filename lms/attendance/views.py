@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from lms import exports as shared_exports
-from lms.accounts.models import Role
-from lms.attendance import exports, services
+from lms.attendance import exports, notices, projects, queries, roll_call
 from lms.attendance.forms import (
     STATUS_FIELD,
     AbsenceEmailsForm,
@@ -24,31 +21,30 @@ from lms.attendance.forms import (
     RosterForm,
     roster_entries,
 )
-from lms.attendance.models import (
-    ATTENDANCE_STATUS_LABELS,
-    CHANGE_SOURCE_LABELS,
-    AttendanceStatus,
+from lms.attendance.loaders import (
+    load_absence_lesson,
+    load_child,
+    load_cohort,
+    load_lesson,
+    load_roster_child,
 )
-from lms.attendance.permissions import (
-    can_report_absence,
-    can_view_child_attendance,
-    can_view_cohort_attendance,
-    can_view_roster,
-    is_correction,
-    marking_refusal,
-)
-from lms.courses.models import Cohort, CohortInstructor, CohortStatus, Lesson, local_instant
+from lms.attendance.models import AttendanceStatus, ChangeSource, CollectorKind
+from lms.attendance.permissions import can_report_absence, is_correction, marking_refusal
+from lms.attendance.roster import Roster, collectors_for, lesson_roster
+from lms.clock import local_instant
+from lms.courses.models import Cohort, Lesson
 from lms.database import utcnow
-from lms.errors import DomainError
 from lms.extensions import db
+from lms.families.children import children_of
 from lms.families.models import Child
-from lms.families.services import children_of
-from lms.forms import apply_domain_error, choices
+from lms.forms import choices, render_form
 from lms.i18n import current_language
+from lms.roles import Role
 from lms.security import role_required
+from lms.web import record_reading
 
 bp = Blueprint("attendance", __name__)
-bp.add_app_template_global(ATTENDANCE_STATUS_LABELS, "attendance_status_names")
+bp.add_app_template_global(AttendanceStatus.labels(), "attendance_status_names")
 
 STAFF = (Role.INSTRUCTOR, Role.COORDINATOR)
 STATUSES = list(AttendanceStatus)
@@ -62,70 +58,10 @@ def _no_store(response: Response) -> Response:
 
 
 # ---------------------------------------------------------------------------------------------
-# Loaders
-
-
-def load_lesson(lesson_id: int) -> Lesson:
-    """A lesson with its cohort, course, room and team; 404, or 403 for staff who may not
-    read its roster."""
-    lesson = db.session.scalar(
-        select(Lesson)
-        .where(Lesson.id == lesson_id)
-        .options(
-            joinedload(Lesson.cohort).joinedload(Cohort.course),
-            joinedload(Lesson.cohort).joinedload(Cohort.room),
-            joinedload(Lesson.cohort)
-            .selectinload(Cohort.staff)
-            .joinedload(CohortInstructor.instructor),
-            joinedload(Lesson.room_override),
-        )
-    )
-    if lesson is None:
-        abort(404)
-    if not can_view_roster(current_user, lesson):
-        abort(403)
-    return lesson
-
-
-def load_cohort(cohort_id: int) -> Cohort:
-    """A cohort with its course and team; 404, or 403 for staff who may not read it."""
-    cohort = db.session.scalar(
-        select(Cohort)
-        .where(Cohort.id == cohort_id)
-        .options(
-            joinedload(Cohort.course),
-            joinedload(Cohort.room),
-            selectinload(Cohort.staff).joinedload(CohortInstructor.instructor),
-        )
-    )
-    if cohort is None:
-        abort(404)
-    if not can_view_cohort_attendance(current_user, cohort):
-        abort(403)
-    return cohort
-
-
-def load_child(child_id: int) -> Child:
-    """A child whose attendance the current user may see (guardians, coordinators), or 404."""
-    child = db.get_or_404(Child, child_id)
-    if not can_view_child_attendance(current_user, child):
-        abort(404)
-    return child
-
-
-def load_roster_child(lesson: Lesson, child_id: int) -> Child:
-    """A child on the lesson's roster, or 404."""
-    child = db.get_or_404(Child, child_id)
-    if child.id not in services.roster_enrolments(lesson):
-        abort(404)
-    return child
-
-
-# ---------------------------------------------------------------------------------------------
 # The roster
 
 
-def _display_names(roster: services.Roster) -> dict[int, str]:
+def _display_names(roster: Roster) -> dict[int, str]:
     """First names, in Arabic script for Arabic readers when the parents gave one; a last
     initial where two children share a first name."""
     arabic = current_language() == "ar"
@@ -155,7 +91,7 @@ def _render_roster(
     status: int = 200,
 ):
     now = utcnow()
-    roster = services.lesson_roster(lesson)
+    roster = lesson_roster(lesson)
     chosen = chosen or {}
     seen = seen or {}
     lines = [
@@ -181,20 +117,54 @@ def _render_roster(
             correction=refusal is None and is_correction(lesson, now=now),
             prefilled=prefilled,
             checkout_error=checkout_error,
+            collector_kinds=CollectorKind.labels(),
             now=now,
         ),
         status,
     )
 
 
-@bp.get("/attendance/lessons/<int:lesson_id>")
+@bp.route("/attendance/lessons/<int:lesson_id>", methods=["GET", "POST"])
 @role_required(*STAFF)
 def roster(lesson_id: int):
     lesson = load_lesson(lesson_id)
-    return _render_roster(lesson, RosterForm())
+    form = RosterForm()
+    if not form.is_submitted():
+        return _render_roster(lesson, form)
+    entries, errors = roster_entries(request.form)
+    chosen, seen = _posted_roster(entries)
+    if form.validate_on_submit() and not errors:
+        if form.action.data == "all_present":
+            # Without JavaScript: the form comes back with everyone present (except absences
+            # the parents reported); nothing is saved until the instructor saves.
+            reported = {row.child.id for row in lesson_roster(lesson).rows if row.notice}
+            for child_id in entries:
+                if child_id not in reported:
+                    chosen[child_id] = AttendanceStatus.PRESENT
+            return _render_roster(lesson, form, chosen=chosen, seen=seen, prefilled=True)
+        result = roll_call.save_roll_call(
+            lesson, actor=current_user, entries=entries, reason=form.reason.data
+        )
+        if result.written:
+            flash(
+                ngettext(
+                    "Attendance saved: %(num)d mark changed.",
+                    "Attendance saved: %(num)d marks changed.",
+                    result.written,
+                ),
+                "success",
+            )
+        else:
+            flash(_("Nothing changed."), "info")
+        if result.others:
+            flash(_others_message(result), "warning")
+        return redirect(url_for("attendance.roster", lesson_id=lesson.id))
+    # Refused (by the form, the roster's shape or the roll call): the marks chosen stay.
+    form.form_errors.extend(error for error in errors if error not in form.form_errors)
+    return _render_roster(lesson, form, chosen=chosen, seen=seen, status=422)
 
 
-def _posted_roster(entries: dict[int, services.MarkEntry]):
+def _posted_roster(entries: dict[int, roll_call.MarkEntry]):
     chosen = {child_id: entry.status for child_id, entry in entries.items()}
     seen = {
         child_id: f"{entry.seen_version}:{entry.seen_status or ''}"
@@ -203,7 +173,7 @@ def _posted_roster(entries: dict[int, services.MarkEntry]):
     return chosen, seen
 
 
-def _others_message(result: services.RollCallResult) -> str:
+def _others_message(result: roll_call.RollCallResult) -> str:
     names = ", ".join(dict.fromkeys(save.name for save in result.others))
     at = format_time(result.others[-1].at, "short")
     return ngettext(
@@ -217,73 +187,30 @@ def _others_message(result: services.RollCallResult) -> str:
     )
 
 
-@bp.post("/attendance/lessons/<int:lesson_id>")
-@role_required(*STAFF)
-def roster_save(lesson_id: int):
-    lesson = load_lesson(lesson_id)
-    form = RosterForm()
-    entries, errors = roster_entries(request.form)
-    chosen, seen = _posted_roster(entries)
-    if not form.validate_on_submit() or errors:
-        form.form_errors.extend(errors)
-        return _render_roster(lesson, form, chosen=chosen, seen=seen, status=422)
-    if form.action.data == "all_present":
-        # Without JavaScript: the form comes back with everyone present (except absences the
-        # parents reported); nothing is saved until the instructor saves.
-        notices = {row.child.id for row in services.lesson_roster(lesson).rows if row.notice}
-        for child_id in entries:
-            if child_id not in notices:
-                chosen[child_id] = AttendanceStatus.PRESENT
-        return _render_roster(lesson, form, chosen=chosen, seen=seen, prefilled=True)
-    try:
-        result = services.save_roll_call(
-            lesson, actor=current_user, entries=entries, reason=form.reason.data
-        )
-    except DomainError as error:
-        apply_domain_error(form, error)
-        return _render_roster(lesson, form, chosen=chosen, seen=seen, status=422)
-    db.session.commit()
-    if result.written:
-        flash(
-            ngettext(
-                "Attendance saved: %(num)d mark changed.",
-                "Attendance saved: %(num)d marks changed.",
-                result.written,
-            ),
-            "success",
-        )
-    else:
-        flash(_("Nothing changed."), "info")
-    if result.others:
-        flash(_others_message(result), "warning")
-    return redirect(url_for("attendance.roster", lesson_id=lesson.id))
-
-
-@bp.post("/attendance/lessons/<int:lesson_id>/children/<int:child_id>/checkout")
+# The check-out form lives on the roster: a GET goes there, and a refused check-out shows the
+# roster again with the reason beside the child (the app calls this view again to do so).
+@bp.route(
+    "/attendance/lessons/<int:lesson_id>/children/<int:child_id>/checkout",
+    methods=["GET", "POST"],
+)
 @role_required(*STAFF)
 def checkout(lesson_id: int, child_id: int):
     lesson = load_lesson(lesson_id)
     child = load_roster_child(lesson, child_id)
     form = CheckoutForm()
     form.collector.choices = choices(
-        (collector.key, collector.name or "") for collector in services.collectors_for(child)
+        (collector.key, collector.name or "") for collector in collectors_for(child)
     )
     if form.validate_on_submit():
         at = None
         if form.at.data is not None:
             at = local_instant(lesson.local_start.date(), form.at.data)
-        try:
-            services.check_out(
-                lesson, child, actor=current_user, collector=form.collector.data, at=at
-            )
-        except DomainError as error:
-            message = str(error.message)
-        else:
-            db.session.commit()
-            flash(_("%(name)s is checked out.", name=child.first_name), "success")
-            return redirect(url_for("attendance.roster", lesson_id=lesson.id, _anchor="checkout"))
-    else:
-        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        roll_call.check_out(lesson, child, actor=current_user, collector=form.collector.data, at=at)
+        flash(_("%(name)s is checked out.", name=child.first_name), "success")
+        return redirect(url_for("attendance.roster", lesson_id=lesson.id, _anchor="checkout"))
+    if not form.is_submitted():
+        return redirect(url_for("attendance.roster", lesson_id=lesson.id, _anchor="checkout"))
+    message = " ".join(dict.fromkeys(str(e) for errors in form.errors.values() for e in errors))
     return _render_roster(lesson, RosterForm(), checkout_error=(child.id, message), status=422)
 
 
@@ -294,8 +221,8 @@ def history(lesson_id: int):
     return render_template(
         "attendance/history.html",
         lesson=lesson,
-        changes=services.lesson_history(lesson),
-        source_names=CHANGE_SOURCE_LABELS,
+        changes=queries.lesson_history(lesson),
+        source_names=ChangeSource.labels(),
     )
 
 
@@ -306,21 +233,7 @@ def history(lesson_id: int):
 @bp.get("/attendance/cohorts")
 @role_required(*STAFF)
 def cohort_list():
-    query = (
-        select(Cohort)
-        .where(Cohort.status.in_([CohortStatus.OPEN, CohortStatus.CLOSED, CohortStatus.COMPLETED]))
-        .options(joinedload(Cohort.course), joinedload(Cohort.room))
-        .order_by(Cohort.start_date.desc(), Cohort.id.desc())
-    )
-    if not current_user.is_coordinator:
-        query = query.where(
-            Cohort.id.in_(
-                select(CohortInstructor.cohort_id).where(
-                    CohortInstructor.instructor_id == current_user.id
-                )
-            )
-        )
-    page = db.paginate(query, per_page=30, max_per_page=100)
+    page = db.paginate(queries.attendance_cohorts(current_user), per_page=30, max_per_page=100)
     return render_template("attendance/cohort_list.html", page=page)
 
 
@@ -332,27 +245,21 @@ def grid(cohort_id: int):
     return render_template(
         "attendance/grid.html",
         cohort=cohort,
-        grid=services.cohort_grid(cohort, now=now),
+        grid=queries.cohort_grid(cohort, now=now),
         form=FinalProjectForm(),
         now=now,
     )
 
 
 def _export(cohort: Cohort, fmt: str) -> Response:
-    grid = services.cohort_grid(cohort)
-    language = current_language()
-    if fmt == "csv":
-        content = exports.csv_bytes(grid, delimiter=shared_exports.csv_delimiter(language))
-        mimetype = shared_exports.CSV_MIMETYPE
-    else:
-        content = exports.xlsx_bytes(
-            grid, title=cohort.course.title(language), right_to_left=language == "ar"
-        )
-        mimetype = shared_exports.XLSX_MIMETYPE
+    grid = queries.cohort_grid(cohort)
+    content, mimetype = exports.grid_file(grid, fmt=fmt, language=current_language())
+    # A download of children's names and marks is written to the audit log: the one write a
+    # GET may make, committed by the app after this view returns.
+    record_reading()
     shared_exports.record_export(
         "attendance", actor=current_user, subject=cohort, fmt=fmt, rows=len(grid.rows)
     )
-    db.session.commit()
     return shared_exports.download(content, mimetype, f"attendance-cohort-{cohort.id}.{fmt}")
 
 
@@ -373,24 +280,20 @@ def grid_xlsx(cohort_id: int):
 def final_project(cohort_id: int):
     cohort = load_cohort(cohort_id)
     form = FinalProjectForm()
+    done = url_for("attendance.grid", cohort_id=cohort.id, _anchor="final-project")
     if form.validate_on_submit():
         values = request.form.getlist("completed")
         if not all(value.isdigit() and len(value) < 12 for value in values):
             flash(_("The list was not sent correctly. Reload the page and try again."), "error")
-            return redirect(url_for("attendance.grid", cohort_id=cohort.id))
-        try:
-            changed = services.set_final_projects(
-                cohort, actor=current_user, completed={int(value) for value in values}
-            )
-        except DomainError as error:
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
-            flash(
-                _("Final projects saved.") if changed else _("Nothing changed."),
-                "success" if changed else "info",
-            )
-    return redirect(url_for("attendance.grid", cohort_id=cohort.id, _anchor="final-project"))
+            return redirect(done)
+        changed = projects.set_final_projects(
+            cohort, actor=current_user, completed={int(value) for value in values}
+        )
+        flash(
+            _("Final projects saved.") if changed else _("Nothing changed."),
+            "success" if changed else "info",
+        )
+    return redirect(done)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,8 +307,8 @@ def family():
     children = children_of(current_user)
     return render_template(
         "attendance/family.html",
-        children=[(child, services.child_attendance(child, now=now)) for child in children],
-        emails_on=services.absence_emails_enabled(current_user),
+        children=[(child, queries.child_attendance(child, now=now)) for child in children],
+        emails_on=notices.absence_emails_enabled(current_user),
     )
 
 
@@ -417,7 +320,7 @@ def child_page(child_id: int):
     return render_template(
         "attendance/child.html",
         child=child,
-        cohorts=services.child_attendance(child, now=now),
+        cohorts=queries.child_attendance(child, now=now),
         can_report=can_report_absence(current_user, child),
         now=now,
     )
@@ -429,46 +332,29 @@ def child_page(child_id: int):
 )
 @role_required(Role.PARENT)
 def report_absence(child_id: int, lesson_id: int):
-    child = load_child(child_id)
-    lesson = db.session.scalar(
-        select(Lesson).where(Lesson.id == lesson_id).options(joinedload(Lesson.cohort))
-    )
-    if lesson is None or child.id not in services.roster_enrolments(lesson):
-        abort(404)
+    child, lesson = load_absence_lesson(child_id, lesson_id)
     form = AbsenceForm()
     if form.validate_on_submit():
-        try:
-            services.report_absence(lesson, child, actor=current_user, reason=form.reason.data)
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            message = _(
-                "Thank you: the instructors will know %(name)s is absent.", name=child.first_name
-            )
-            flash(message, "success")
-            return redirect(url_for("attendance.child_page", child_id=child.id))
-    refused = form.is_submitted() and bool(form.errors or form.form_errors)
-    return (
-        render_template("attendance/absence_form.html", form=form, child=child, lesson=lesson),
-        422 if refused else 200,
-    )
+        notices.report_absence(lesson, child, actor=current_user, reason=form.reason.data)
+        message = _(
+            "Thank you: the instructors will know %(name)s is absent.", name=child.first_name
+        )
+        flash(message, "success")
+        return redirect(url_for("attendance.child_page", child_id=child.id))
+    return render_form("attendance/absence_form.html", form, child=child, lesson=lesson)
 
 
 @bp.route("/attendance/emails", methods=["GET", "POST"])
 @role_required(Role.PARENT)
 def email_settings():
     form = AbsenceEmailsForm()
-    if request.method == "GET":
-        form.enabled.data = "yes" if services.absence_emails_enabled(current_user) else "no"
+    if not form.is_submitted():
+        form.enabled.data = "yes" if notices.absence_emails_enabled(current_user) else "no"
     if form.validate_on_submit():
-        services.set_absence_emails(current_user, enabled=form.enabled.data == "yes")
-        db.session.commit()
+        notices.set_absence_emails(current_user, enabled=form.enabled.data == "yes")
         flash(_("Your choice is saved."), "success")
         return redirect(url_for("attendance.email_settings"))
-    return render_template("attendance/email_settings.html", form=form), (
-        422 if form.is_submitted() and form.errors else 200
-    )
+    return render_form("attendance/email_settings.html", form)
 
 
 # ---------------------------------------------------------------------------------------------

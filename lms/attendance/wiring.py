@@ -7,12 +7,17 @@ from collections.abc import Sequence
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import User
-from lms.attendance import services
-from lms.attendance.models import AbsenceNotice, AttendanceMark, Checkout
+from lms.attendance.models import (
+    AbsenceEmailOptOut,
+    AbsenceNotice,
+    AttendanceMark,
+    Checkout,
+    CollectorKind,
+)
 from lms.courses import hooks as courses_hooks
 from lms.courses.models import Cohort, Lesson
 from lms.extensions import db
@@ -25,7 +30,6 @@ def _iso(value) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
 
-@hooks.export_sections.register
 def attendance_export(user: User, children: Sequence[Child]) -> hooks.ExportSection | None:
     """Each child's marks, absence notices and check-outs."""
     ids = [child.id for child in children]
@@ -87,9 +91,38 @@ def attendance_export(user: User, children: Sequence[Child]) -> hooks.ExportSect
     )
 
 
+def has_attendance_records(child: Child) -> bool:
+    """Whether the child has any mark, absence notice or check-out."""
+    return any(
+        db.session.scalar(select(model.id).where(model.child_id == child.id).limit(1))
+        for model in (AttendanceMark, AbsenceNotice, Checkout)
+    )
+
+
+def erase_child_details(child: Child) -> None:
+    """Forget what identifies people around an erased child: the parents' absence reasons and
+    the names of who collected the child. Marks stay, anonymous, for the cohort's figures."""
+    db.session.execute(
+        AbsenceNotice.__table__.update()
+        .where(AbsenceNotice.child_id == child.id)
+        .values(reason=None)
+    )
+    db.session.execute(
+        Checkout.__table__.update()
+        .where(Checkout.child_id == child.id)
+        .values(collector_name=None)
+        .where(Checkout.collector_kind != CollectorKind.ALONE)
+    )
+
+
+def forget_user_settings(user: User) -> None:
+    """An erased account keeps no attendance setting."""
+    db.session.execute(delete(AbsenceEmailOptOut).where(AbsenceEmailOptOut.user_id == user.id))
+
+
 def _describe_child_erasure(child: Child) -> list:
     """Say what happens to the child's attendance, if there is any."""
-    if not services.has_attendance_records(child):
+    if not has_attendance_records(child):
         return []
     return [
         _l(
@@ -99,16 +132,10 @@ def _describe_child_erasure(child: Child) -> list:
     ]
 
 
-hooks.child_erasures.register(
-    hooks.Erasure(describe=_describe_child_erasure, erase=services.erase_child_details)
-)
-
-hooks.account_erasures.register(
-    hooks.Erasure(describe=lambda user: [], erase=services.forget_user_settings)
-)
+def _describe_account_erasure(user: User) -> list:
+    return []
 
 
-@courses_hooks.cohort_page_sections.register
 def attendance_section(cohort: Cohort) -> PageSection:
     """A link from the coordinators' cohort page to the attendance grid."""
     return PageSection(
@@ -119,3 +146,15 @@ def attendance_section(cohort: Cohort) -> PageSection:
             "links": [(_l("Attendance grid"), url_for("attendance.grid", cohort_id=cohort.id))],
         },
     )
+
+
+def install() -> None:
+    """Register attendance's answers to the lower domains' hooks (idempotent)."""
+    hooks.export_sections.register(attendance_export)
+    hooks.child_erasures.register(
+        hooks.Erasure(describe=_describe_child_erasure, erase=erase_child_details)
+    )
+    hooks.account_erasures.register(
+        hooks.Erasure(describe=_describe_account_erasure, erase=forget_user_settings)
+    )
+    courses_hooks.cohort_page_sections.register(attendance_section)

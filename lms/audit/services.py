@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, column, select, table
+from sqlalchemy.orm import selectinload
 
 from lms.audit.models import AuditEntry
 from lms.database import utcnow
 from lms.extensions import db
+
+# The accounts' table, known by its name only, as the actor's foreign key knows it: the audit
+# log sits below every domain, accounts included, so that each of them can write to it.
+_users = table("users", column("id"), column("email"))
 
 
 def record(
@@ -67,7 +72,11 @@ def audit_query(
     until: datetime | None = None,
 ) -> Select:
     """Entries matching the filters, newest first."""
-    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    query = (
+        select(AuditEntry)
+        .options(selectinload(AuditEntry.actor))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    )
     if action:
         if action.endswith("."):
             query = query.where(AuditEntry.action.startswith(action))
@@ -84,6 +93,11 @@ def audit_query(
     if until is not None:
         query = query.where(AuditEntry.at < until)
     return query
+
+
+def actor_id_for_email(email: str) -> int | None:
+    """The id of the account using ``email`` (trimmed, lower-cased), None if none does."""
+    return db.session.scalar(select(_users.c.id).where(_users.c.email == email.strip().lower()))
 
 
 def known_actions() -> list[str]:

@@ -6,13 +6,12 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, request
-from sqlalchemy import select
 
-from lms.accounts.models import Role, User
 from lms.audit import services
 from lms.audit.forms import AuditFilterForm
 from lms.extensions import db
 from lms.forms import choices
+from lms.roles import Role
 from lms.security import role_required
 
 bp = Blueprint("audit", __name__, url_prefix="/coordinator/audit")
@@ -34,9 +33,7 @@ def entries():
     unknown_actor = False
     if form.validate():
         if form.actor.data:
-            actor_id = db.session.scalar(
-                select(User.id).where(User.email == form.actor.data.strip().lower())
-            )
+            actor_id = services.actor_id_for_email(form.actor.data)
             unknown_actor = actor_id is None
             filters["actor_id"] = actor_id if actor_id is not None else -1
         filters.update(

@@ -8,7 +8,8 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
-from lms.attendance.services import attendance_summaries, completed_final_projects
+from lms.attendance.projects import completed_final_projects
+from lms.attendance.rates import attendance_summaries
 from lms.courses.models import Cohort
 from lms.enrolment.models import Enrolment
 

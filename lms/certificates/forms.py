@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
+
+from lms.forms import Form
 
 REASON_HINT = _l("Kept in the audit log.")
 
 
-class IssueAllForm(FlaskForm):
+class IssueAllForm(Form):
     english = BooleanField(_l("Add an English column"))
 
 
-class IssueForm(FlaskForm):
+class IssueForm(Form):
     reason = TextAreaField(
         _l("Reason to issue although the child is not eligible"),
         validators=[Optional(), Length(max=500, message=_l("At most %(max)d characters."))],
@@ -24,7 +25,7 @@ class IssueForm(FlaskForm):
     english = BooleanField(_l("Add an English column"))
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     reason = TextAreaField(
         _l("Why is this certificate revoked?"),
         validators=[
@@ -36,11 +37,11 @@ class RevokeForm(FlaskForm):
     )
 
 
-class ReissueForm(FlaskForm):
+class ReissueForm(Form):
     english = BooleanField(_l("Add an English column"))
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     class Meta:
         csrf = False
 

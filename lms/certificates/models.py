@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -15,19 +14,13 @@ from lms.database import UTCDateTime, utcnow
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
 from lms.families.models import Child
+from lms.labels import LabelledEnum
 
 
-class CertificateStatus(enum.StrEnum):
-    VALID = "valid"
-    REVOKED = "revoked"
-    SUPERSEDED = "superseded"
-
-
-CERTIFICATE_STATUS_LABELS = {
-    CertificateStatus.VALID: _l("Valid"),
-    CertificateStatus.REVOKED: _l("Revoked"),
-    CertificateStatus.SUPERSEDED: _l("Replaced by a newer certificate"),
-}
+class CertificateStatus(LabelledEnum):
+    VALID = "valid", _l("Valid")
+    REVOKED = "revoked", _l("Revoked")
+    SUPERSEDED = "superseded", _l("Replaced by a newer certificate")
 
 
 class Certificate(db.Model):

@@ -10,11 +10,16 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 MIN_SHARE = 4  # below this, another process costs more than it saves
 MAX_PROCESSES = 4
+
+# In a worker: the work it was forked with. Passed through the fork rather than pickled with
+# each share, since a renderer (fonts, stylesheet) cannot be pickled and need not be.
+_work: Callable[[list], list] | None = None
 
 
 def automatic_processes(count: int) -> int:
@@ -43,47 +48,30 @@ def shares(items: Sequence, processes: int) -> list[list]:
 def map_shares(work: Callable[[list], list], items: Sequence, processes: int) -> list[Any]:
     """``work`` applied to contiguous shares of ``items``, results concatenated in order.
 
-    The first share runs here while forked children run the others; a child's failure is
-    raised here as RuntimeError once every child has finished.
+    The first share runs here while forked workers run the others. An exception raised by
+    ``work`` in a worker is raised again here, once every worker has finished; a worker that
+    dies raises ``BrokenProcessPool``.
     """
     parts = shares(items, processes if CAN_FORK else 1)
     if len(parts) == 1:
         return work(parts[0])
-    context = multiprocessing.get_context("fork")
-    children = []
-    for part in parts[1:]:
-        receiver, sender = context.Pipe(duplex=False)
-        child = context.Process(target=_run_share, args=(work, part, sender))
-        child.start()
-        sender.close()
-        children.append((child, receiver))
-    try:
-        results = work(parts[0])
-    finally:
-        outcomes = [_collect(child, receiver) for child, receiver in children]
-    for status, payload in outcomes:
-        if status != "ok":
-            raise RuntimeError(f"a share failed in a child process: {payload}")
-        results.extend(payload)
+    with ProcessPoolExecutor(
+        max_workers=len(parts) - 1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_receive_work,
+        initargs=(work,),  # with "fork", handed over in memory, never pickled
+    ) as pool:
+        futures = [pool.submit(_run_share, part) for part in parts[1:]]
+        results = work(parts[0])  # leaving the block waits for the workers, even on failure
+        for future in futures:
+            results.extend(future.result())
     return results
 
 
-def _run_share(work: Callable[[list], list], part: list, sender) -> None:
-    """In a forked child: do the work and send back its result or its error."""
-    try:
-        sender.send(("ok", work(part)))
-    except Exception as error:
-        sender.send(("error", f"{type(error).__name__}: {error}"))
-    finally:
-        sender.close()
+def _receive_work(work: Callable[[list], list]) -> None:
+    global _work
+    _work = work
 
 
-def _collect(child, receiver) -> tuple[str, Any]:
-    try:
-        return receiver.recv()
-    except EOFError:
-        child.join()
-        return "error", f"the process ended with code {child.exitcode}"
-    finally:
-        receiver.close()
-        child.join()
+def _run_share(part: list) -> list:
+    return _work(part)

@@ -21,6 +21,7 @@ from lms.certificates import rendering
 from lms.certificates.codes import new_code, normalize_code
 from lms.certificates.filenames import safe_filename
 from lms.certificates.models import Certificate, CertificateStatus
+from lms.certificates.permissions import can_manage_certificates
 from lms.clock import local_today
 from lms.courses.models import Cohort, Lesson, LessonStatus
 from lms.database import utcnow
@@ -230,7 +231,7 @@ def download_name(certificate: Certificate) -> str:
 
 
 def _require_coordinator(actor: User) -> None:
-    if not actor.is_coordinator:
+    if not can_manage_certificates(actor):
         raise DomainError(_l("Only coordinators issue and revoke certificates."))
 
 

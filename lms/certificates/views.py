@@ -15,19 +15,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
 
-from lms.accounts.models import Role
 from lms.certificates import services
 from lms.certificates.codes import normalize_code
 from lms.certificates.filenames import safe_filename
 from lms.certificates.forms import IssueAllForm, IssueForm, ReissueForm, RevokeForm, VerifyForm
-from lms.certificates.models import CERTIFICATE_STATUS_LABELS, Certificate
-from lms.certificates.permissions import can_download_certificate
-from lms.courses.models import Cohort
-from lms.enrolment.models import Enrolment
-from lms.errors import DomainError
-from lms.extensions import db, limiter
+from lms.certificates.loaders import (
+    load_certificate_for_download,
+    load_certificate_to_manage,
+    load_cohort_for_certificates,
+    load_enrolment_for_certificate,
+)
+from lms.certificates.models import CertificateStatus
+from lms.extensions import limiter
+from lms.roles import Role
 from lms.security import role_required
 
 bp = Blueprint("certificates", __name__)
@@ -35,7 +36,7 @@ bp = Blueprint("certificates", __name__)
 
 @bp.app_context_processor
 def certificate_labels() -> dict:
-    return {"certificate_status_names": CERTIFICATE_STATUS_LABELS}
+    return {"certificate_status_names": CertificateStatus.labels()}
 
 
 def _languages(form) -> tuple[str, ...]:
@@ -46,12 +47,14 @@ def _languages(form) -> tuple[str, ...]:
 # Coordinators
 
 
+def _flash_form_errors(form) -> None:
+    flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+
+
 @bp.get("/coordinator/cohorts/<int:cohort_id>/certificates")
 @role_required(Role.COORDINATOR)
 def cohort_certificates(cohort_id: int):
-    cohort = db.get_or_404(
-        Cohort, cohort_id, options=[selectinload(Cohort.course), selectinload(Cohort.lessons)]
-    )
+    cohort = load_cohort_for_certificates(cohort_id)
     results = services.eligibility(cohort)
     return render_template(
         "certificates/cohort.html",
@@ -69,96 +72,69 @@ def cohort_certificates(cohort_id: int):
 @bp.post("/coordinator/cohorts/<int:cohort_id>/certificates/issue")
 @role_required(Role.COORDINATOR)
 def issue_all(cohort_id: int):
-    cohort = db.get_or_404(Cohort, cohort_id)
+    cohort = load_cohort_for_certificates(cohort_id)
     form = IssueAllForm()
     if form.validate_on_submit():
-        try:
-            issued = services.issue_to_all_eligible(
-                cohort, actor=current_user, languages=_languages(form)
-            )
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+        issued = services.issue_to_all_eligible(
+            cohort, actor=current_user, languages=_languages(form)
+        )
+        if issued:
+            flash(_("%(num)d certificates issued.", num=len(issued)), "success")
         else:
-            db.session.commit()
-            if issued:
-                flash(_("%(num)d certificates issued.", num=len(issued)), "success")
-            else:
-                flash(_("No new certificate: every eligible child already has one."), "info")
-    return redirect(url_for("certificates.cohort_certificates", cohort_id=cohort_id))
+            flash(_("No new certificate: every eligible child already has one."), "info")
+    return redirect(url_for("certificates.cohort_certificates", cohort_id=cohort.id))
 
 
 @bp.post("/coordinator/enrolments/<int:enrolment_id>/certificate")
 @role_required(Role.COORDINATOR)
 def issue_one(enrolment_id: int):
-    enrolment = db.get_or_404(Enrolment, enrolment_id)
+    enrolment = load_enrolment_for_certificate(enrolment_id)
     form = IssueForm()
     if form.validate_on_submit():
-        try:
-            certificate = services.issue_certificate(
-                enrolment,
-                actor=current_user,
-                override_reason=form.reason.data,
-                languages=_languages(form),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Certificate %(code)s issued.", code=certificate.code), "success")
+        certificate = services.issue_certificate(
+            enrolment,
+            actor=current_user,
+            override_reason=form.reason.data,
+            languages=_languages(form),
+        )
+        flash(_("Certificate %(code)s issued.", code=certificate.code), "success")
     else:
-        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+        _flash_form_errors(form)
     return redirect(url_for("certificates.cohort_certificates", cohort_id=enrolment.cohort_id))
-
-
-def _coordinator_action(certificate_id: int, form_class, action, message):
-    certificate = db.get_or_404(Certificate, certificate_id)
-    form = form_class()
-    if form.validate_on_submit():
-        try:
-            result = action(certificate, form)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(message(result), "success")
-    else:
-        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
-    return redirect(url_for("certificates.cohort_certificates", cohort_id=certificate.cohort_id))
 
 
 @bp.post("/coordinator/certificates/<int:certificate_id>/revoke")
 @role_required(Role.COORDINATOR)
 def revoke(certificate_id: int):
-    return _coordinator_action(
-        certificate_id,
-        RevokeForm,
-        lambda certificate, form: services.revoke_certificate(
-            certificate, actor=current_user, reason=form.reason.data
-        ),
-        lambda certificate: _("Certificate %(code)s revoked.", code=certificate.code),
-    )
+    certificate = load_certificate_to_manage(certificate_id)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        services.revoke_certificate(certificate, actor=current_user, reason=form.reason.data)
+        flash(_("Certificate %(code)s revoked.", code=certificate.code), "success")
+    else:
+        _flash_form_errors(form)
+    return redirect(url_for("certificates.cohort_certificates", cohort_id=certificate.cohort_id))
 
 
 @bp.post("/coordinator/certificates/<int:certificate_id>/reissue")
 @role_required(Role.COORDINATOR)
 def reissue(certificate_id: int):
-    return _coordinator_action(
-        certificate_id,
-        ReissueForm,
-        lambda certificate, form: services.reissue_certificate(
+    certificate = load_certificate_to_manage(certificate_id)
+    form = ReissueForm()
+    if form.validate_on_submit():
+        replacement = services.reissue_certificate(
             certificate, actor=current_user, languages=_languages(form)
-        ),
-        lambda certificate: _("Certificate %(code)s issued in its place.", code=certificate.code),
-    )
+        )
+        flash(_("Certificate %(code)s issued in its place.", code=replacement.code), "success")
+    else:
+        _flash_form_errors(form)
+    return redirect(url_for("certificates.cohort_certificates", cohort_id=certificate.cohort_id))
 
 
 @bp.get("/coordinator/cohorts/<int:cohort_id>/certificates.zip")
 @role_required(Role.COORDINATOR)
 def cohort_zip(cohort_id: int):
-    cohort = db.get_or_404(Cohort, cohort_id)
+    cohort = load_cohort_for_certificates(cohort_id)
     archive = services.cohort_zip(cohort)
     name = f"certificats-{safe_filename(cohort.course.title_fr)}-{cohort.id}.zip"
     return Response(
@@ -170,14 +146,6 @@ def cohort_zip(cohort_id: int):
 
 # ---------------------------------------------------------------------------------------------
 # Parents (and coordinators): the PDF
-
-
-def load_certificate_for_download(certificate_id: int) -> Certificate:
-    """The certificate, if the current user may download it; 404 otherwise."""
-    certificate = db.get_or_404(Certificate, certificate_id)
-    if not can_download_certificate(current_user, certificate):
-        abort(404)
-    return certificate
 
 
 @bp.get("/certificates/<int:certificate_id>.pdf")

@@ -113,7 +113,9 @@ def _cohort_section(cohort) -> PageSection:
     )
 
 
-hooks.export_sections.register(_export)
-hooks.child_erasures.register(hooks.Erasure(describe=_describe_erasure, erase=_erase))
-enrolment_hooks.holds_valid_certificate.provide(holds_valid_certificate)
-courses_hooks.cohort_page_sections.register(_cohort_section)
+def install() -> None:
+    """Register the certificates' answers to the lower domains' hooks (idempotent)."""
+    hooks.export_sections.register(_export)
+    hooks.child_erasures.register(hooks.Erasure(describe=_describe_erasure, erase=_erase))
+    enrolment_hooks.holds_valid_certificate.provide(holds_valid_certificate)
+    courses_hooks.cohort_page_sections.register(_cohort_section)

@@ -1,14 +1,19 @@
-"""iCalendar feeds of lessons (RFC 5545), built with the icalendar library."""
+"""iCalendar feeds of lessons (RFC 5545), built with the icalendar library, and the secret
+addresses of private feeds."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from flask import current_app
 from icalendar import Calendar, Event, Timezone
+from sqlalchemy import select
 
+from lms.accounts.models import User
 from lms.courses.models import Lesson, lab_zone
+from lms.extensions import db
 
 PRODUCT_ID = "-//Active Labs//LMS//FR"
 
@@ -58,3 +63,24 @@ def build_calendar(
     else:
         calendar.add_component(Timezone.from_tzinfo(lab_zone()))
     return calendar.to_ical()
+
+
+# ---------------------------------------------------------------------------------------------
+# Private calendar addresses
+
+
+def regenerate_calendar_token(user: User) -> str:
+    """Give the user a new secret calendar address; the old one stops working at once."""
+    user.calendar_token = secrets.token_urlsafe(24)
+    db.session.flush()
+    return user.calendar_token
+
+
+def user_for_calendar_token(token: str) -> User | None:
+    """The active user whose private calendar address holds ``token``."""
+    if not token or len(token) > 64:
+        return None
+    user = db.session.scalar(select(User).where(User.calendar_token == token))
+    if user is None or not user.active:
+        return None
+    return user

@@ -5,7 +5,6 @@ from __future__ import annotations
 from babel.dates import get_day_names
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -21,13 +20,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lms.courses.models import (
-    INSTRUCTION_LANGUAGE_LABELS,
-    LEVEL_LABELS,
-    TRACK_LABELS,
-    CohortStatus,
-)
-from lms.forms import choices
+from lms.courses.models import CohortStatus, InstructionLanguage, Level, Track
+from lms.forms import Form, choices, optional_int
 
 REQUIRED = _l("This field is required.")
 WHOLE_NUMBER = _l("Enter a whole number.")
@@ -35,12 +29,6 @@ WHOLE_NUMBER = _l("Enter a whole number.")
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-def _int_or_none(value):
-    if value in (None, ""):
-        return None
-    return int(value)
 
 
 class AtLeastOne:
@@ -69,18 +57,6 @@ def weekday_names(width: str = "wide") -> list[str]:
 
 def weekday_choices():
     return choices(enumerate(weekday_names()))
-
-
-def _track_choices():
-    return choices(TRACK_LABELS.items())
-
-
-def _level_choices():
-    return choices(LEVEL_LABELS.items())
-
-
-def _language_choices():
-    return choices(INSTRUCTION_LANGUAGE_LABELS.items())
 
 
 def text(label, *, max_length: int, required: bool = False, **kwargs):
@@ -127,15 +103,15 @@ def time_field(label, **kwargs):
     return TimeField(label, validators=[InputRequired(_l("Enter a time, for example 14:30."))])
 
 
-class CourseForm(FlaskForm):
+class CourseForm(Form):
     title_fr = text(_l("Title in French"), max_length=120, required=True)
     summary_fr = long_text(_l("Summary in French"), required=True)
     title_ar = text(_l("Title in Arabic"), max_length=120, description=_l("Optional."))
     summary_ar = long_text(_l("Summary in Arabic"), description=_l("Optional."))
     title_en = text(_l("Title in English"), max_length=120, description=_l("Optional."))
     summary_en = long_text(_l("Summary in English"), description=_l("Optional."))
-    track = SelectField(_l("Track"), choices=_track_choices)
-    level = SelectField(_l("Level"), choices=_level_choices)
+    track = SelectField(_l("Track"), choices=choices(Track.choices()))
+    level = SelectField(_l("Level"), choices=choices(Level.choices()))
     min_age = whole_number(_l("Minimum age"), low=1, high=99)
     max_age = whole_number(_l("Maximum age"), low=1, high=99)
     price = DecimalField(
@@ -157,13 +133,13 @@ class CourseForm(FlaskForm):
     published = BooleanField(_l("Published in the catalogue"))
 
 
-class RoomForm(FlaskForm):
+class RoomForm(Form):
     name = text(_l("Name"), max_length=80, required=True)
     site = text(_l("Site"), max_length=120, required=True)
     capacity = whole_number(_l("Capacity (children)"), low=1, high=500)
 
 
-class ClosureForm(FlaskForm):
+class ClosureForm(Form):
     starts_on = date_field(_l("First day"))
     ends_on = date_field(
         _l("Last day"), required=False, description=_l("Leave empty for a single day.")
@@ -176,13 +152,15 @@ class ClosureForm(FlaskForm):
     )
 
 
-class CohortForm(FlaskForm):
+class CohortForm(Form):
     course_id = SelectField(_l("Course"), coerce=int, choices=[])
     room_id = SelectField(_l("Room"), coerce=int, choices=[])
     lead_instructor_id = SelectField(_l("Lead instructor"), coerce=int, choices=[])
     assistant_ids = CheckboxesField(_l("Assistants"), coerce=int, choices=[])
     capacity = whole_number(_l("Capacity (children)"), low=1, high=500, default=12)
-    language = SelectField(_l("Language of instruction"), choices=_language_choices)
+    language = SelectField(
+        _l("Language of instruction"), choices=choices(InstructionLanguage.choices())
+    )
     start_date = date_field(_l("First day"))
     end_date = date_field(_l("Last day"))
     weekdays = CheckboxesField(
@@ -206,17 +184,17 @@ class CohortForm(FlaskForm):
         choices=choices(
             [
                 (CohortStatus.DRAFT, _l("Draft (not shown to families)")),
-                (CohortStatus.OPEN, _l("Open for enrolment")),
+                (CohortStatus.OPEN, CohortStatus.OPEN.label),
             ]
         ),
     )
 
 
-class CohortStatusForm(FlaskForm):
+class CohortStatusForm(Form):
     status = HiddenField(validators=[InputRequired()])
 
 
-class LessonMoveForm(FlaskForm):
+class LessonMoveForm(Form):
     date = date_field(_l("Date"))
     start_time = time_field(_l("Start time"))
     duration_minutes = whole_number(_l("Duration (minutes)"), low=15, high=480)
@@ -228,7 +206,7 @@ class LessonMoveForm(FlaskForm):
     )
 
 
-class LessonCancelForm(FlaskForm):
+class LessonCancelForm(Form):
     note = text(
         _l("Reason"),
         max_length=200,
@@ -236,7 +214,7 @@ class LessonCancelForm(FlaskForm):
     )
 
 
-class CatalogueFilterForm(FlaskForm):
+class CatalogueFilterForm(Form):
     """The catalogue's filters: a GET form, so no CSRF token."""
 
     class Meta:
@@ -247,21 +225,21 @@ class CatalogueFilterForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=99, message=_l("Enter an age in years."))],
         render_kw={"inputmode": "numeric", "min": 1, "max": 99},
     )
-    child = SelectField(_l("For my child"), coerce=_int_or_none, choices=[], validate_choice=False)
+    child = SelectField(_l("For my child"), coerce=optional_int, choices=[], validate_choice=False)
     track = SelectField(_l("Track"), choices=[], default="")
     weekday = SelectField(_l("Day"), choices=[], default="")
     time_of_day = SelectField(_l("Time of day"), choices=[], default="")
     language = SelectField(_l("Language"), choices=[], default="")
 
 
-class TimetableFilterForm(FlaskForm):
+class TimetableFilterForm(Form):
     """The coordinators' timetable: which week, which room, which instructor."""
 
     class Meta:
         csrf = False
 
     week = DateField(_l("Week of"), validators=[Optional()])
-    room = SelectField(_l("Room"), coerce=_int_or_none, choices=[], validate_choice=False)
+    room = SelectField(_l("Room"), coerce=optional_int, choices=[], validate_choice=False)
     instructor = SelectField(
-        _l("Instructor"), coerce=_int_or_none, choices=[], validate_choice=False
+        _l("Instructor"), coerce=optional_int, choices=[], validate_choice=False
     )

@@ -82,11 +82,6 @@ class Action:
     primary: bool = False
 
 
-# (cohorts) -> True if something changed. Called before cohorts are shown (catalogue, course
-# page, coordinator's cohort page) so that higher domains bring them up to date first (the
-# enrolment domain moves lapsed seat offers on); the view then commits.
-cohorts_shown: Hook[Callable[[Sequence[Any]], bool]] = Hook("cohorts_shown")
-
 # (cohort, user) -> actions on the cohort's card for this visitor.
 cohort_card_actions: Hook[Callable[[Any, Any], Sequence[Action]]] = Hook("cohort_card_actions")
 

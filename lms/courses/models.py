@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -25,82 +25,52 @@ from lms.accounts.models import User
 from lms.clock import age_in_years, lab_zone, local_instant  # noqa: F401 - courses API
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
+from lms.labels import LabelledEnum
+
+if TYPE_CHECKING:
+    from lms.courses.terms import Term
 
 
-class Track(enum.StrEnum):
-    CODING = "coding"
-    ROBOTICS = "robotics"
-    PRINTING_3D = "3d_printing"
+class Track(LabelledEnum):
+    CODING = "coding", _l("Coding")
+    ROBOTICS = "robotics", _l("Robotics")
+    PRINTING_3D = "3d_printing", _l("3D printing")
 
 
-TRACK_LABELS = {
-    Track.CODING: _l("Coding"),
-    Track.ROBOTICS: _l("Robotics"),
-    Track.PRINTING_3D: _l("3D printing"),
-}
+class Level(LabelledEnum):
+    BEGINNER = "beginner", _l("Beginner")
+    INTERMEDIATE = "intermediate", _l("Intermediate")
+    ADVANCED = "advanced", _l("Advanced")
 
 
-class Level(enum.StrEnum):
-    BEGINNER = "beginner"
-    INTERMEDIATE = "intermediate"
-    ADVANCED = "advanced"
+class CohortStatus(LabelledEnum):
+    DRAFT = "draft", _l("Draft")
+    OPEN = "open", _l("Open for enrolment")
+    CLOSED = "closed", _l("Enrolment closed")
+    CANCELLED = "cancelled", _l("Cancelled")
+    COMPLETED = "completed", _l("Completed")
 
-
-LEVEL_LABELS = {
-    Level.BEGINNER: _l("Beginner"),
-    Level.INTERMEDIATE: _l("Intermediate"),
-    Level.ADVANCED: _l("Advanced"),
-}
-
-
-class CohortStatus(enum.StrEnum):
-    DRAFT = "draft"
-    OPEN = "open"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-    COMPLETED = "completed"
-
-
-COHORT_STATUS_LABELS = {
-    CohortStatus.DRAFT: _l("Draft"),
-    CohortStatus.OPEN: _l("Open for enrolment"),
-    CohortStatus.CLOSED: _l("Enrolment closed"),
-    CohortStatus.CANCELLED: _l("Cancelled"),
-    CohortStatus.COMPLETED: _l("Completed"),
-}
 
 # Cohorts whose page and public calendar anyone may see (drafts are the coordinators' own).
 PUBLIC_COHORT_STATUSES = (CohortStatus.OPEN, CohortStatus.CLOSED, CohortStatus.COMPLETED)
 
 
-class LessonStatus(enum.StrEnum):
-    SCHEDULED = "scheduled"
-    CANCELLED = "cancelled"
+class LessonStatus(LabelledEnum):
+    SCHEDULED = "scheduled", _l("Scheduled")
+    CANCELLED = "cancelled", _l("Cancelled")
 
 
-LESSON_STATUS_LABELS = {
-    LessonStatus.SCHEDULED: _l("Scheduled"),
-    LessonStatus.CANCELLED: _l("Cancelled"),
-}
+class TeachingRole(LabelledEnum):
+    LEAD = "lead", _l("Lead instructor")
+    ASSISTANT = "assistant", _l("Assistant")
 
 
-class TeachingRole(enum.StrEnum):
-    LEAD = "lead"
-    ASSISTANT = "assistant"
+class InstructionLanguage(LabelledEnum):
+    """The languages a cohort can be taught in."""
 
-
-TEACHING_ROLE_LABELS = {
-    TeachingRole.LEAD: _l("Lead instructor"),
-    TeachingRole.ASSISTANT: _l("Assistant"),
-}
-
-INSTRUCTION_LANGUAGES = ("fr", "ar", "en")
-
-INSTRUCTION_LANGUAGE_LABELS = {
-    "fr": _l("French"),
-    "ar": _l("Arabic"),
-    "en": _l("English"),
-}
+    FRENCH = "fr", _l("French")
+    ARABIC = "ar", _l("Arabic")
+    ENGLISH = "en", _l("English")
 
 
 course_prerequisites = Table(
@@ -275,7 +245,7 @@ class Cohort(db.Model):
     # Maintained by the enrolment domain (enrolled + offered children; waiting list length).
     seats_taken: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     waitlist_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
-    language: Mapped[str] = mapped_column(String(2), default="fr")
+    language: Mapped[str] = mapped_column(String(2), default=InstructionLanguage.FRENCH)
     status: Mapped[str] = mapped_column(String(10), default=CohortStatus.DRAFT)
     enrolment_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     enrolment_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -301,6 +271,12 @@ class Cohort(db.Model):
         order_by=lambda: Lesson.starts_at,
         foreign_keys=lambda: [Lesson.cohort_id],
     )
+
+    @classmethod
+    def starting_in(cls, term: Term):
+        """The condition "this cohort belongs to ``term``" (a cohort belongs to the term in
+        which it starts), for a ``select(...).where(...)``."""
+        return cls.start_date.between(term.starts_on, term.ends_on)
 
     def __repr__(self) -> str:
         return f"<Cohort {self.id} course={self.course_id} {self.status}>"

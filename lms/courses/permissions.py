@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from lms.accounts.models import User
 from lms.courses.models import PUBLIC_COHORT_STATUSES, Cohort, Course
+from lms.errors import DomainError
 
 
 def can_manage_timetable(user: User | None) -> bool:
     """Coordinators run the catalogue, rooms, closures, cohorts and lessons."""
     return bool(user is not None and user.is_authenticated and user.is_coordinator)
+
+
+def require_timetable_manager(actor: User | None) -> None:
+    """Refuse a change to the catalogue or the timetable by anyone but a coordinator."""
+    if not can_manage_timetable(actor):
+        raise DomainError(_l("Only coordinators can change the catalogue and the timetable."))
 
 
 def can_view_course(user: User | None, course: Course) -> bool:

@@ -26,6 +26,9 @@ DEMO_USERS = [
 ]
 
 
+UNCONFIRMED_DEMO_EMAIL = "sara.berrada@example.ma"
+
+
 def seed() -> dict[str, User]:
     """Create the demo accounts that do not exist yet; return them all by e-mail."""
     people = {}
@@ -43,6 +46,9 @@ def seed() -> dict[str, User]:
             if role == "parent":
                 user.privacy_notice_version = "2026-09"
                 user.privacy_accepted_at = utcnow()
+            # Every demo address is confirmed but Sara Berrada's, who shows the prompt.
+            if email != UNCONFIRMED_DEMO_EMAIL:
+                user.email_confirmed_at = utcnow()
         people[email] = user
     db.session.flush()
     return people

@@ -8,8 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from lms.accounts.models import User
-from lms.attendance import services
-from lms.attendance.services import MarkEntry
+from lms.attendance.notices import report_absence
+from lms.attendance.roll_call import MarkEntry, check_out, save_roll_call
+from lms.attendance.roster import lesson_roster
 from lms.courses.models import Cohort, CohortStatus, Lesson, LessonStatus
 from lms.database import utcnow
 from lms.enrolment.models import Enrolment, EnrolmentStatus
@@ -40,7 +41,7 @@ def seed(people: dict[str, User], *, skip: Cohort | None = None) -> dict:
     last_held = {}
     for lesson in lessons:
         lead = lesson.cohort.lead
-        roster = services.lesson_roster(lesson)
+        roster = lesson_roster(lesson)
         if lead is None or not roster.rows:
             continue
         entries = {
@@ -48,16 +49,16 @@ def seed(people: dict[str, User], *, skip: Cohort | None = None) -> dict:
             for row in roster.rows
         }
         # Marked the day after the lesson (within the instructors' week): no same-day e-mails.
-        result = services.save_roll_call(
+        result = save_roll_call(
             lesson, actor=lead, entries=entries, now=lesson.ends_at + timedelta(days=1)
         )
         marks += result.written
         last_held[lesson.cohort_id] = lesson
     checkouts = 0
     for lesson in last_held.values():
-        for row in services.lesson_roster(lesson).rows:
+        for row in lesson_roster(lesson).rows:
             if row.attended and row.collectors:
-                services.check_out(
+                check_out(
                     lesson,
                     row.child,
                     actor=lesson.cohort.lead,
@@ -87,7 +88,7 @@ def seed(people: dict[str, User], *, skip: Cohort | None = None) -> dict:
             lesson, child_id = upcoming
             try:
                 with db.session.begin_nested():
-                    services.report_absence(
+                    report_absence(
                         lesson,
                         db.session.get(Child, child_id),
                         actor=karim,

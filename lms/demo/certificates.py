@@ -14,14 +14,16 @@ from datetime import time, timedelta
 from sqlalchemy import delete, func, select
 
 from lms.accounts.models import User
-from lms.attendance import services as attendance
-from lms.attendance.services import MarkEntry
+from lms.attendance.projects import set_final_projects
+from lms.attendance.roll_call import MarkEntry, save_roll_call
+from lms.attendance.roster import lesson_roster
 from lms.certificates import services as certificates
 from lms.clock import local_instant, local_today
-from lms.courses import services as courses
+from lms.courses.cohorts import set_cohort_status
 from lms.courses.models import Cohort, CohortStatus, Course, Lesson, LessonStatus
 from lms.demo.enrolment import attempt
-from lms.enrolment import services as enrolment
+from lms.enrolment.fees import record_payment
+from lms.enrolment.joining import enrol_by_coordinator
 from lms.extensions import db
 from lms.families.models import Child
 from lms.notifications.models import OutboxMessage
@@ -72,12 +74,10 @@ def enrol(people: dict[str, User]) -> Cohort | None:
     joined = local_instant(cohort.start_date - timedelta(days=7), time(18))
     coordinator = people[COORDINATOR]
     for child in _children().values():
-        place = attempt(
-            enrolment.enrol_by_coordinator, child, cohort, actor=coordinator, now=joined
-        )
+        place = attempt(enrol_by_coordinator, child, cohort, actor=coordinator, now=joined)
         if place is not None and place.balance_centimes > 0:  # paid at the first lesson
             attempt(
-                enrolment.record_payment,
+                record_payment,
                 place,
                 actor=coordinator,
                 amount_centimes=place.balance_centimes,
@@ -102,7 +102,7 @@ def seed(people: dict[str, User]) -> dict:
         .order_by(Lesson.starts_at)
     ).all()
     children = _children()
-    on_roster = {row.child.id for row in attendance.lesson_roster(lessons[0]).rows}
+    on_roster = {row.child.id for row in lesson_roster(lessons[0]).rows}
     register = {
         children[name].id: marks
         for name, (marks, _) in REGISTER.items()
@@ -113,7 +113,7 @@ def seed(people: dict[str, User]) -> dict:
             child_id: MarkEntry(marks[number % len(marks)]) for child_id, marks in register.items()
         }
         attempt(
-            attendance.save_roll_call,
+            save_roll_call,
             lesson,
             actor=cohort.lead,
             entries=entries,
@@ -121,7 +121,7 @@ def seed(people: dict[str, User]) -> dict:
         )
     if cohort.course.requires_final_project and lessons:
         attempt(
-            attendance.set_final_projects,
+            set_final_projects,
             cohort,
             actor=cohort.lead,
             completed=[
@@ -131,7 +131,7 @@ def seed(people: dict[str, User]) -> dict:
             ],
             now=lessons[-1].ends_at + timedelta(hours=2),
         )
-    attempt(courses.set_cohort_status, cohort, CohortStatus.COMPLETED, actor=coordinator)
+    attempt(set_cohort_status, cohort, CohortStatus.COMPLETED, actor=coordinator)
     issued = attempt(certificates.issue_to_all_eligible, cohort, actor=coordinator) or []
     # The demo families are made up: the e-mails about their certificates are not sent.
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.id > last_message))

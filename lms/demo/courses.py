@@ -10,8 +10,12 @@ from datetime import date, time, timedelta
 from sqlalchemy import select
 
 from lms.accounts.models import User
-from lms.courses import services
+from lms.clock import local_today
+from lms.courses.catalogue import CourseDetails, create_course
+from lms.courses.cohorts import CohortPlan, create_cohort, set_cohort_status
 from lms.courses.models import Closure, Cohort, CohortStatus, Course, Track
+from lms.courses.scheduling import create_room
+from lms.courses.timetables import week_start
 from lms.extensions import db
 
 ROOMS = [("Salle Ada Lovelace", 14), ("Atelier Al-Jazari", 12)]
@@ -154,14 +158,13 @@ def seed_closures(today: date) -> list[Closure]:
 
 def seed(people: dict[str, User], *, today: date | None = None) -> dict:
     """Create the demo rooms, closures, courses and cohorts (with their lessons)."""
-    today = today or services.local_today()
+    today = today or local_today()
     coordinator = people["coordination@activelabs.ma"]
     if db.session.scalar(select(Course.id).limit(1)) is not None:
         return {"courses": 0, "cohorts": 0}
     seed_closures(today)
     rooms = [
-        services.create_room(actor=coordinator, name=name, capacity=capacity)
-        for name, capacity in ROOMS
+        create_room(actor=coordinator, name=name, capacity=capacity) for name, capacity in ROOMS
     ]
     courses: dict[str, Course] = {}
     for (
@@ -175,8 +178,8 @@ def seed(people: dict[str, User], *, today: date | None = None) -> dict:
         summary_fr,
         summary_ar,
     ) in COURSES:
-        courses[title_fr] = services.create_course(
-            services.CourseDetails(
+        courses[title_fr] = create_course(
+            CourseDetails(
                 title_fr=title_fr,
                 title_ar=title_ar,
                 title_en=title_en,
@@ -194,14 +197,13 @@ def seed(people: dict[str, User], *, today: date | None = None) -> dict:
             prerequisite_ids=[courses[p].id for p in PREREQUISITES.get(title_fr, [])],
         )
 
-    monday = services.week_start(today)
+    monday = week_start(today)
     cohorts: list[Cohort] = []
     for title, room, weekdays, start, lead, assistant, language, offset, weeks, status in COHORTS:
         first_monday = monday + timedelta(weeks=offset)
         start_date = first_monday + timedelta(days=int(weekdays[0]))
         end_date = start_date + timedelta(weeks=weeks - 1)
-        cohort = services.create_cohort(
-            actor=coordinator,
+        plan = CohortPlan(
             course=courses[title],
             room=rooms[room],
             lead=people[INSTRUCTORS[lead]],
@@ -213,13 +215,12 @@ def seed(people: dict[str, User], *, today: date | None = None) -> dict:
             weekdays=weekdays,
             start_time=start,
             duration_minutes=90,
-            status=CohortStatus.DRAFT,
-            allow_past=True,
         )
+        cohort = create_cohort(plan, actor=coordinator, status=CohortStatus.DRAFT, allow_past=True)
         if status != CohortStatus.DRAFT:
-            services.set_cohort_status(cohort, CohortStatus.OPEN, actor=coordinator)
+            set_cohort_status(cohort, CohortStatus.OPEN, actor=coordinator)
         if status == CohortStatus.CLOSED:
-            services.set_cohort_status(cohort, CohortStatus.CLOSED, actor=coordinator)
+            set_cohort_status(cohort, CohortStatus.CLOSED, actor=coordinator)
         cohorts.append(cohort)
     db.session.flush()
     return {"courses": len(courses), "cohorts": len(cohorts), "rooms": rooms}

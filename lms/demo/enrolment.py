@@ -11,16 +11,23 @@ from datetime import date, timedelta
 
 from sqlalchemy import delete, func, select
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.courses.models import Cohort, CohortStatus, Course
-from lms.enrolment import services
+from lms.database import utcnow
+from lms.enrolment.fees import record_payment, set_fee_waiver
+from lms.enrolment.joining import enrol, enrol_by_coordinator
+from lms.enrolment.leaving import withdraw
 from lms.enrolment.models import Enrolment, EnrolmentStatus
+from lms.enrolment.rules import grant_prerequisite_waiver
+from lms.enrolment.seats import local_day
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families import services as families
+from lms.families.children import add_child
+from lms.families.contacts import Person
 from lms.families.models import Child, Guardianship
 from lms.notifications.models import OutboxMessage
+from lms.roles import Role
 
 COORDINATOR = "coordination@activelabs.ma"
 
@@ -89,8 +96,8 @@ def _enrol(child: Child | None, cohort: Cohort | None, coordinator: User) -> Enr
     if child is None or cohort is None:
         return None
     if cohort.status == CohortStatus.OPEN and cohort.enrolment_is_open():
-        return attempt(services.enrol, child, cohort, actor=child.guardians[0])
-    return attempt(services.enrol_by_coordinator, child, cohort, actor=coordinator)
+        return attempt(enrol, child, cohort, actor=child.guardians[0])
+    return attempt(enrol_by_coordinator, child, cohort, actor=coordinator)
 
 
 def _rush_family(spec, born: date) -> Child:
@@ -108,12 +115,12 @@ def _rush_family(spec, born: date) -> Child:
         select(Child).join(Guardianship).where(Guardianship.user_id == parent.id).limit(1)
     )
     if child is None:
-        child = families.add_child(
+        child = add_child(
             parent,
             first_name=child_name,
             last_name=family_name,
             date_of_birth=born,
-            emergency_contact=families.Person(name, "Parent", "+212600000000"),
+            emergency_contact=Person(name, "Parent", "+212600000000"),
         )
     return child
 
@@ -123,7 +130,7 @@ def seed(people: dict[str, User]) -> dict:
     if db.session.scalar(select(Enrolment.id).limit(1)) is not None:
         return {"enrolments": 0}
     coordinator = people[COORDINATOR]
-    today = services.local_day(services.utcnow())
+    today = local_day(utcnow())
     last_message = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
 
     # A prerequisite waiver lets Mohammed into Arduino without the Python certificate.
@@ -131,7 +138,7 @@ def seed(people: dict[str, User]) -> dict:
     mohammed = _child("Mohammed")
     if python is not None and mohammed is not None:
         attempt(
-            services.grant_prerequisite_waiver,
+            grant_prerequisite_waiver,
             mohammed,
             python,
             actor=coordinator,
@@ -164,7 +171,7 @@ def seed(people: dict[str, User]) -> dict:
         seated = [e for e in rushed if e.status == EnrolmentStatus.ENROLLED]
         if seated:
             leaving = seated[0]
-            attempt(services.withdraw, leaving, actor=leaving.child.guardians[0])
+            attempt(withdraw, leaving, actor=leaving.child.guardians[0])
 
     # Fees: a scholarship, and payments at the reception or by transfer.
     paid = 0
@@ -180,7 +187,7 @@ def seed(people: dict[str, User]) -> dict:
         if owed <= 0:
             continue
         if attempt(
-            services.record_payment,
+            record_payment,
             enrolment,
             actor=coordinator,
             amount_centimes=min(amount or owed, owed),
@@ -192,7 +199,7 @@ def seed(people: dict[str, User]) -> dict:
     zineb = enrolments.get("Zineb")
     if zineb is not None and zineb.status == EnrolmentStatus.ENROLLED:
         attempt(
-            services.set_fee_waiver,
+            set_fee_waiver,
             zineb,
             actor=coordinator,
             amount_centimes=zineb.fee_centimes // 2,
@@ -201,7 +208,7 @@ def seed(people: dict[str, User]) -> dict:
     for enrolment in rushed[1:4]:
         if enrolment.status == EnrolmentStatus.ENROLLED:
             attempt(
-                services.record_payment,
+                record_payment,
                 enrolment,
                 actor=coordinator,
                 amount_centimes=enrolment.balance_centimes,

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.extensions import db
-from lms.families import services
-from lms.families.models import Child, ConsentKind, Guardianship, local_today
-from lms.families.services import Person
+from lms.families.children import add_child, children_of, record_consent, save_health
+from lms.families.contacts import Person, add_contact
+from lms.families.models import Child, ConsentKind, ContactKind, Guardianship, local_today
 
 
 def _born(years: int, month: int, day: int) -> date:
@@ -141,7 +141,7 @@ def seed(people: dict[str, User]) -> list[Child]:
         if has_children:
             continue
         for spec in children:
-            child = services.add_child(
+            child = add_child(
                 parent,
                 first_name=spec["first_name"],
                 last_name=spec["last_name"],
@@ -154,7 +154,7 @@ def seed(people: dict[str, User]) -> list[Child]:
             )
             allergies, notes = spec.get("allergies"), spec.get("medical_notes")
             if allergies or notes or "health" in spec:
-                services.save_health(
+                save_health(
                     child,
                     actor=parent,
                     consent=bool(allergies or notes or spec.get("health")),
@@ -162,15 +162,13 @@ def seed(people: dict[str, User]) -> list[Child]:
                     medical_notes=notes,
                 )
             if "photo" in spec:
-                services.record_consent(
-                    child, actor=parent, kind=ConsentKind.PHOTO, granted=spec["photo"]
-                )
+                record_consent(child, actor=parent, kind=ConsentKind.PHOTO, granted=spec["photo"])
             for person in spec.get("pickups", []):
-                services.add_authorised_pickup(child, actor=parent, person=person)
+                add_contact(child, actor=parent, kind=ContactKind.PICKUP, person=person)
             created.append(child)
     for first, second in CO_PARENTS:
         co_parent = people[second]
-        for child in services.children_of(people[first]):
+        for child in children_of(people[first]):
             if not any(g.user_id == co_parent.id for g in child.guardianships):
                 child.guardianships.append(Guardianship(user=co_parent))
     db.session.flush()

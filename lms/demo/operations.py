@@ -9,8 +9,7 @@ from datetime import time, timedelta
 from sqlalchemy import func, select, update
 
 from lms.accounts.models import User
-from lms.attendance import services as attendance
-from lms.attendance.services import MarkEntry
+from lms.attendance.roll_call import MarkEntry, save_roll_call
 from lms.clock import local_instant, local_today
 from lms.courses.models import Cohort, CohortStatus, Lesson, LessonStatus
 from lms.database import utcnow
@@ -94,7 +93,7 @@ def seed(people: dict[str, User]) -> dict:
             for lesson in held:
                 try:
                     with db.session.begin_nested():
-                        attendance.save_roll_call(
+                        save_roll_call(
                             lesson,
                             actor=cohort.lead,
                             entries={at_risk.child_id: MarkEntry("absent")},

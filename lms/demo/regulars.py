@@ -13,16 +13,19 @@ from itertools import cycle
 
 from sqlalchemy import delete, func, select
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.clock import local_today
 from lms.courses.models import Cohort, CohortStatus
-from lms.enrolment import services
+from lms.enrolment.fees import record_payment
+from lms.enrolment.joining import enrol_by_coordinator
 from lms.enrolment.models import EnrolmentStatus
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families import services as families
+from lms.families.children import add_child
+from lms.families.contacts import Person
 from lms.notifications.models import OutboxMessage
+from lms.roles import Role
 
 COORDINATOR = "coordination@activelabs.ma"
 PER_GROUP = 7  # children added to each group under way (capacity 12)
@@ -106,24 +109,22 @@ def seed(people: dict[str, User]) -> dict:
             parent, family_name_ar = _family(number, family)
             try:
                 with db.session.begin_nested():
-                    child = families.add_child(
+                    child = add_child(
                         parent,
                         first_name=first,
                         last_name=family[0],
                         first_name_ar=first_ar,
                         last_name_ar=family_name_ar if first_ar else None,
                         date_of_birth=_born(cohort, index),
-                        emergency_contact=families.Person(
-                            parent.full_name, "Parent", f"+21266{number:07d}"
-                        ),
+                        emergency_contact=Person(parent.full_name, "Parent", f"+21266{number:07d}"),
                     )
-                    place = services.enrol_by_coordinator(child, cohort, actor=coordinator)
+                    place = enrol_by_coordinator(child, cohort, actor=coordinator)
             except DomainError:
                 continue  # a rule refuses it on the day the demo loads
             added += 1
             owed = place.balance_centimes if place.status == EnrolmentStatus.ENROLLED else 0
             if owed > 0 and index % 4 != 3:  # one family in four has not paid yet
-                services.record_payment(
+                record_payment(
                     place,
                     actor=coordinator,
                     amount_centimes=owed,

@@ -5,14 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from lms.courses.forms import AtLeastOne, CheckboxesField
-from lms.enrolment.models import PAYMENT_METHOD_LABELS
+from lms.enrolment.models import PaymentMethod
 from lms.families.forms import DayField
-from lms.forms import choices
+from lms.forms import Form
 
 REQUIRED = _l("This field is required.")
 
@@ -52,7 +51,7 @@ def centimes(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value())
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(Form):
     children = CheckboxesField(
         _l("Which children?"),
         coerce=int,
@@ -61,7 +60,11 @@ class EnrolForm(FlaskForm):
     )
 
 
-class CoordinatorEnrolForm(FlaskForm):
+class OfferAnswerForm(Form):
+    """The button of an e-mailed offer link (accept or decline): nothing to fill in."""
+
+
+class CoordinatorEnrolForm(Form):
     child_id = SelectField(_l("Child"), coerce=int, choices=[])
     override_age = BooleanField(_l("Set the age rule aside"))
     override_prerequisites = BooleanField(_l("Set the prerequisites aside"))
@@ -70,32 +73,28 @@ class CoordinatorEnrolForm(FlaskForm):
     )
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = reason_field(
         _l("Reason"), required=True, description=_l("Logged; the family is told the place ends.")
     )
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     cohort_id = SelectField(_l("New group"), coerce=int, choices=[])
     override_rules = BooleanField(_l("Set the age and prerequisite rules aside"))
     reason = reason_field(_l("Reason"), description=_l("Needed when the rules are set aside."))
 
 
-class FeeWaiverForm(FlaskForm):
+class FeeWaiverForm(Form):
     amount = money_field(
         _l("Amount waived (MAD)"), low="0", description=_l("0 removes the waiver.")
     )
     reason = reason_field(_l("Reason"), description=_l("For example: scholarship. Logged."))
 
 
-def _method_choices():
-    return choices(PAYMENT_METHOD_LABELS.items())
-
-
-class PaymentForm(FlaskForm):
+class PaymentForm(Form):
     amount = money_field(_l("Amount (MAD)"))
-    method = SelectField(_l("Method"), choices=_method_choices)
+    method = SelectField(_l("Method"), choices=PaymentMethod.choices)
     reference = StringField(
         _l("Reference"),
         validators=[Optional(), Length(max=80, message=_l("At most %(max)d characters."))],
@@ -106,7 +105,7 @@ class PaymentForm(FlaskForm):
     paid_on = DayField(_l("Paid on"), validators=[InputRequired(_l("Enter a date."))])
 
 
-class PrerequisiteWaiverForm(FlaskForm):
+class PrerequisiteWaiverForm(Form):
     child_id = SelectField(_l("Child"), coerce=int, choices=[])
     course_id = SelectField(_l("Prerequisite waived"), coerce=int, choices=[])
     reason = reason_field(_l("Reason"), required=True, description=_l("Logged."))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -23,14 +22,15 @@ from lms.courses.models import Cohort, CohortStatus, Course
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
 from lms.families.models import Child
+from lms.labels import LabelledEnum
 
 
-class EnrolmentStatus(enum.StrEnum):
-    ENROLLED = "enrolled"
-    WAITLISTED = "waitlisted"
-    OFFERED = "offered"
-    WITHDRAWN = "withdrawn"
-    CANCELLED = "cancelled"
+class EnrolmentStatus(LabelledEnum):
+    ENROLLED = "enrolled", _l("Enrolled")
+    WAITLISTED = "waitlisted", _l("On the waiting list")
+    OFFERED = "offered", _l("Seat offered")
+    WITHDRAWN = "withdrawn", _l("Withdrawn")
+    CANCELLED = "cancelled", _l("Cancelled")
 
 
 # A child has at most one of these per cohort (invariant 2).
@@ -38,25 +38,17 @@ ACTIVE_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED, Enrolme
 # These hold a seat: cohorts.seats_taken counts them and never exceeds capacity (invariant 1).
 SEAT_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.OFFERED)
 
-ENROLMENT_STATUS_LABELS = {
-    EnrolmentStatus.ENROLLED: _l("Enrolled"),
-    EnrolmentStatus.WAITLISTED: _l("On the waiting list"),
-    EnrolmentStatus.OFFERED: _l("Seat offered"),
-    EnrolmentStatus.WITHDRAWN: _l("Withdrawn"),
-    EnrolmentStatus.CANCELLED: _l("Cancelled"),
-}
 
-
-class EndReason(enum.StrEnum):
+class EndReason(LabelledEnum):
     """Why an enrolment stopped being active."""
 
-    WITHDRAWN_BY_PARENT = "withdrawn_by_parent"
-    OFFER_DECLINED = "offer_declined"
-    OFFER_EXPIRED = "offer_expired"
-    CANCELLED_BY_COORDINATOR = "cancelled_by_coordinator"
-    COHORT_CANCELLED = "cohort_cancelled"
-    MOVED = "moved"
-    CHILD_ERASED = "child_erased"
+    WITHDRAWN_BY_PARENT = "withdrawn_by_parent", _l("Withdrawn by the family")
+    OFFER_DECLINED = "offer_declined", _l("Seat declined")
+    OFFER_EXPIRED = "offer_expired", _l("Offer expired")
+    CANCELLED_BY_COORDINATOR = "cancelled_by_coordinator", _l("Cancelled by the lab")
+    COHORT_CANCELLED = "cohort_cancelled", _l("Group cancelled")
+    MOVED = "moved", _l("Moved to another group")
+    CHILD_ERASED = "child_erased", _l("Child's data erased")
 
 
 def _sql_list(values) -> str:
@@ -140,6 +132,21 @@ class Enrolment(db.Model):
     def holds_seat(self) -> bool:
         return self.status in SEAT_STATUSES
 
+    def offer_lapsed_at(self, now: datetime) -> bool:
+        """A seat offered whose deadline has passed at ``now``: it can no longer be accepted,
+        though it stays counted until the periodic job moves it to the next child."""
+        return self.status == EnrolmentStatus.OFFERED and self.offer_expires_at <= now
+
+    @property
+    def offer_lapsed(self) -> bool:
+        """A seat offered whose deadline has passed (derived on reading, never stored)."""
+        return self.offer_lapsed_at(utcnow())
+
+    @property
+    def offer_is_open(self) -> bool:
+        """A seat offered that the family may still accept or decline."""
+        return self.status == EnrolmentStatus.OFFERED and not self.offer_lapsed
+
     @property
     def group_over(self) -> bool:
         """A place held to the end of a group that has ended (not cancelled by the lab)."""
@@ -198,17 +205,10 @@ class PrerequisiteWaiver(db.Model):
     granted_by: Mapped[User | None] = relationship()
 
 
-class PaymentMethod(enum.StrEnum):
-    CASH = "cash"
-    BANK_TRANSFER = "bank_transfer"
-    CARD = "card"
-
-
-PAYMENT_METHOD_LABELS = {
-    PaymentMethod.CASH: _l("Cash"),
-    PaymentMethod.BANK_TRANSFER: _l("Bank transfer"),
-    PaymentMethod.CARD: _l("Card"),
-}
+class PaymentMethod(LabelledEnum):
+    CASH = "cash", _l("Cash")
+    BANK_TRANSFER = "bank_transfer", _l("Bank transfer")
+    CARD = "card", _l("Card")
 
 
 class Payment(db.Model):

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-from lms.enrolment.models import PAYMENT_METHOD_LABELS, Payment
+from lms.enrolment.models import Payment, PaymentMethod
 from lms.i18n import babel_locale_for, text_direction
 
 
@@ -99,7 +99,7 @@ def render_receipt(data: dict) -> bytes:
             receipt=data,
             language=language,
             direction=text_direction(language),
-            method_names=PAYMENT_METHOD_LABELS,
+            method_names=PaymentMethod.labels(),
         )
     static = Path(current_app.static_folder).resolve()
     return HTML(

@@ -3,71 +3,57 @@ waiting lists, fees and payments."""
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
-from lms.accounts.models import Role
 from lms.courses.models import Cohort, CohortStatus, Course, course_prerequisites
-from lms.courses.permissions import can_view_cohort
-from lms.courses.views import load_cohort as load_coordinator_cohort
-from lms.enrolment import receipts, services
+from lms.database import utcnow
+from lms.enrolment import fees, joining, leaving, offers, queries, receipts, rules, seats
 from lms.enrolment.forms import (
     CancelForm,
     CoordinatorEnrolForm,
     EnrolForm,
     FeeWaiverForm,
     MoveForm,
+    OfferAnswerForm,
     PaymentForm,
     PrerequisiteWaiverForm,
     centimes,
 )
+from lms.enrolment.loaders import (
+    load_enrolment,
+    load_family_enrolment,
+    load_offer,
+    load_open_cohort,
+    load_payment,
+    load_prerequisite_waiver,
+    load_roster_cohort,
+)
 from lms.enrolment.models import (
-    ENROLMENT_STATUS_LABELS,
-    PAYMENT_METHOD_LABELS,
     EndReason,
     Enrolment,
     EnrolmentStatus,
-    Payment,
+    PaymentMethod,
     PrerequisiteWaiver,
 )
-from lms.enrolment.permissions import can_act_for, can_view_payment
-from lms.errors import DomainError
 from lms.extensions import db
 from lms.families.models import Child
 from lms.forms import apply_domain_error, choices, render_form
+from lms.money import format_money
+from lms.roles import Role
 from lms.security import role_required, safe_next_url
 
 bp = Blueprint("enrolment", __name__)
-
-END_REASON_LABELS = {
-    EndReason.WITHDRAWN_BY_PARENT: _l("Withdrawn by the family"),
-    EndReason.OFFER_DECLINED: _l("Seat declined"),
-    EndReason.OFFER_EXPIRED: _l("Offer expired"),
-    EndReason.CANCELLED_BY_COORDINATOR: _l("Cancelled by the lab"),
-    EndReason.COHORT_CANCELLED: _l("Group cancelled"),
-    EndReason.MOVED: _l("Moved to another group"),
-    EndReason.CHILD_ERASED: _l("Child's data erased"),
-}
 
 
 @bp.app_template_filter("mad")
 def money(amount_centimes: int) -> str:
     """An amount in centimes as dirhams in the reader's language."""
-    return services.format_money(amount_centimes)
+    return format_money(amount_centimes)
 
 
 @bp.app_template_filter("moment")
@@ -83,77 +69,26 @@ def moment(instant) -> str:
 @bp.app_context_processor
 def enrolment_names():
     return {
-        "enrolment_status_names": ENROLMENT_STATUS_LABELS,
-        "payment_method_names": PAYMENT_METHOD_LABELS,
-        "end_reason_names": END_REASON_LABELS,
+        "enrolment_status_names": EnrolmentStatus.labels(),
+        "payment_method_names": PaymentMethod.labels(),
+        "end_reason_names": EndReason.labels(),
     }
-
-
-def _settle(cohorts) -> None:
-    """Lapsed offers of these cohorts move on before the page shows them."""
-    if services.expire_offers(list(cohorts)):
-        db.session.commit()
-
-
-def _back(default: str) -> str:
-    return safe_next_url(request.form.get("next")) or default
 
 
 def _home() -> str:
     return url_for("dashboard.parent_home", _anchor="enrolments")
 
 
-# ---------------------------------------------------------------------------------------------
-# Loaders
-
-
-def load_open_cohort(cohort_id: int) -> Cohort:
-    """A cohort families may see, or 404."""
-    cohort = db.session.scalar(
-        select(Cohort).where(Cohort.id == cohort_id).options(joinedload(Cohort.course))
-    )
-    if cohort is None or not can_view_cohort(current_user, cohort):
-        abort(404)
-    return cohort
-
-
-def load_family_enrolment(enrolment_id: int) -> Enrolment:
-    """An enrolment of one of the current parent's children, or 404."""
-    enrolment = db.get_or_404(Enrolment, enrolment_id)
-    if not can_act_for(current_user, enrolment):
-        abort(404)
-    return enrolment
-
-
-def load_enrolment(enrolment_id: int) -> Enrolment:
-    """Any enrolment, with its child and group (coordinators' pages), or 404."""
-    enrolment = db.session.scalar(
-        select(Enrolment)
-        .where(Enrolment.id == enrolment_id)
-        .options(
-            joinedload(Enrolment.child),
-            joinedload(Enrolment.cohort).joinedload(Cohort.course),
-            selectinload(Enrolment.payments),
-        )
-    )
-    if enrolment is None:
-        abort(404)
-    return enrolment
-
-
-def load_payment(payment_id: int) -> Payment:
-    """A payment the current user may see the receipt of, or 404."""
-    payment = db.get_or_404(Payment, payment_id)
-    if not can_view_payment(current_user, payment):
-        abort(404)
-    return payment
+def _done(default: str) -> str:
+    """Where a family's button goes once done: a safe ``next``, else ``default``."""
+    return safe_next_url(request.form.get("next")) or default
 
 
 # ---------------------------------------------------------------------------------------------
 # Parents: enrol
 
 
-def _result_message(result: services.EnrolResult) -> tuple[str, str]:
+def _result_message(result: joining.EnrolResult) -> tuple[str, str]:
     """The flash message of one child's result, and its category."""
     name = result.child.first_name
     if result.error is not None:
@@ -175,24 +110,22 @@ def _result_message(result: services.EnrolResult) -> tuple[str, str]:
 @role_required(Role.PARENT)
 def enrol(cohort_id: int):
     cohort = load_open_cohort(cohort_id)
-    _settle([cohort])
-    children = services.children_for_enrolment(current_user)
+    children = rules.children_for_enrolment(current_user)
     form = EnrolForm()
     form.children.choices = choices((child.id, child.full_name) for child in children)
     if form.validate_on_submit():
         chosen = [child for child in children if child.id in set(form.children.data)]
-        results = services.enrol_children(chosen, cohort, actor=current_user)
-        messages = [_result_message(result) for result in results]  # before commit expires them
-        db.session.commit()
+        results = joining.enrol_children(chosen, cohort, actor=current_user)
+        messages = [_result_message(result) for result in results]
         if any(result.ok for result in results):
             for message, category in messages:
                 flash(message, category)
             return redirect(_home())
+        # Every child was refused (each in its own savepoint): the page again, with why.
         form.children.errors = [message for message, _category in messages]
     # Each child's situation, shown next to its box (a dry run of the rules).
     problems = {
-        child.id: services.enrolment_problem(child, cohort, actor=current_user)
-        for child in children
+        child.id: rules.enrolment_problem(child, cohort, actor=current_user) for child in children
     }
     if request.method == "GET":
         wanted = request.args.get("child", type=int)
@@ -207,16 +140,12 @@ def enrol(cohort_id: int):
 # Parents: withdraw, accept, decline
 
 
-def _run_for_family(enrolment: Enrolment, action, success: str):
-    try:
-        action(enrolment, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(_back(_home()))
+def _welcome(enrolment: Enrolment) -> str:
+    return _("%(name)s has the seat: welcome to the group!", name=enrolment.child.first_name)
+
+
+def _declined() -> str:
+    return _("You declined the seat; it goes to the next child waiting.")
 
 
 @bp.post("/enrolments/<int:enrolment_id>/withdraw")
@@ -227,65 +156,58 @@ def withdraw(enrolment_id: int):
     if enrolment.status == EnrolmentStatus.WAITLISTED:
         message = _("%(name)s is no longer on the waiting list.", name=name)
     elif enrolment.status == EnrolmentStatus.OFFERED:
-        message = _("You declined the seat; it goes to the next child waiting.")
+        message = _declined()
     else:
         message = _(
             "%(name)s is withdrawn from the group. A confirmation e-mail is on its way.",
             name=name,
         )
-    return _run_for_family(enrolment, services.withdraw, message)
+    leaving.withdraw(enrolment, actor=current_user)
+    flash(message, "success")
+    return redirect(_done(_home()))
 
 
 @bp.post("/enrolments/<int:enrolment_id>/accept")
 @role_required(Role.PARENT)
 def accept(enrolment_id: int):
     enrolment = load_family_enrolment(enrolment_id)
-    message = _("%(name)s has the seat: welcome to the group!", name=enrolment.child.first_name)
-    return _run_for_family(enrolment, services.accept_offer, message)
+    offers.accept_offer(enrolment, actor=current_user)
+    flash(
+        _("%(name)s has the seat: welcome to the group!", name=enrolment.child.first_name),
+        "success",
+    )
+    return redirect(_done(_home()))
 
 
 @bp.post("/enrolments/<int:enrolment_id>/decline")
 @role_required(Role.PARENT)
 def decline(enrolment_id: int):
     enrolment = load_family_enrolment(enrolment_id)
-    message = _("You declined the seat; it goes to the next child waiting.")
-    return _run_for_family(enrolment, services.decline_offer, message)
+    offers.decline_offer(enrolment, actor=current_user)
+    flash(_declined(), "success")
+    return redirect(_done(_home()))
 
 
 @bp.route("/offers/<token>", methods=["GET", "POST"])
 @role_required(Role.PARENT)
 def offer(token: str):
-    try:
-        enrolment, action = services.offer_from_token(token)
-    except DomainError as error:
-        return render_template("enrolment/offer.html", enrolment=None, error=error.message), 404
-    if not can_act_for(current_user, enrolment):
-        abort(404)
-    _settle([enrolment.cohort])
-    if request.method == "POST":
-        run = services.accept_offer if action == "accept" else services.decline_offer
-        try:
-            run(enrolment, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            return render_template(
-                "enrolment/offer.html", enrolment=enrolment, action=action, error=error.message
-            ), 409
-        db.session.commit()
+    """An e-mailed link: GET asks to confirm, the button POSTs the answer."""
+    enrolment, action = load_offer(token)
+    form = OfferAnswerForm()
+    if form.validate_on_submit():
         if action == "accept":
-            flash(
-                _("%(name)s has the seat: welcome to the group!", name=enrolment.child.first_name),
-                "success",
-            )
+            offers.accept_offer(enrolment, actor=current_user)
+            flash(_welcome(enrolment), "success")
         else:
-            flash(_("You declined the seat; it goes to the next child waiting."), "success")
+            offers.decline_offer(enrolment, actor=current_user)
+            flash(_declined(), "success")
         return redirect(_home())
-    refusal = services.offer_refusal(enrolment)
-    return render_template(
-        "enrolment/offer.html",
-        enrolment=enrolment,
-        action=action,
-        error=refusal.message if refusal else None,
+    # A lapsed or answered offer reads so (nothing is written: the job moves it on).
+    refusal = offers.offer_refusal(enrolment)
+    if refusal is not None:
+        apply_domain_error(form, refusal)
+    return render_form(
+        "enrolment/offer.html", form, enrolment=enrolment, action=action, open=refusal is None
     )
 
 
@@ -307,20 +229,15 @@ def receipt(payment_id: int):
 # Coordinators: a group's roster
 
 
-def _coordinator_cohort(cohort_id: int) -> Cohort:
-    return load_coordinator_cohort(cohort_id)
-
-
 @bp.get("/coordinator/cohorts/<int:cohort_id>/enrolments")
 @role_required(Role.COORDINATOR)
 def cohort_enrolments(cohort_id: int):
-    cohort = _coordinator_cohort(cohort_id)
-    _settle([cohort])
+    cohort = load_roster_cohort(cohort_id)
     return render_template(
         "enrolment/cohort_enrolments.html",
         cohort=cohort,
-        roster=services.cohort_roster(cohort),
-        problems=services.check_consistency([cohort]),
+        roster=queries.cohort_roster(cohort),
+        problems=seats.check_consistency([cohort]),
     )
 
 
@@ -336,41 +253,34 @@ def _children_choices() -> list:
     )
 
 
+def _roster(cohort_id: int) -> str:
+    return url_for("enrolment.cohort_enrolments", cohort_id=cohort_id)
+
+
 @bp.route("/coordinator/cohorts/<int:cohort_id>/enrolments/new", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def coordinator_enrol(cohort_id: int):
-    cohort = _coordinator_cohort(cohort_id)
+    cohort = load_roster_cohort(cohort_id)
     form = CoordinatorEnrolForm()
     form.child_id.choices = _children_choices()
     if form.validate_on_submit():
         child = db.session.get(Child, form.child_id.data)
-        try:
-            enrolment = services.enrol_by_coordinator(
-                child,
-                cohort,
-                actor=current_user,
-                override_age=form.override_age.data,
-                override_prerequisites=form.override_prerequisites.data,
-                reason=form.reason.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            if error.field == "children":
-                error.field = "child_id"
-            apply_domain_error(form, error)
+        enrolment = joining.enrol_by_coordinator(
+            child,
+            cohort,
+            actor=current_user,
+            override_age=form.override_age.data,
+            override_prerequisites=form.override_prerequisites.data,
+            reason=form.reason.data,
+        )
+        if enrolment.status == EnrolmentStatus.ENROLLED:
+            flash(_("%(name)s is enrolled.", name=child.full_name), "success")
         else:
-            db.session.commit()
-            if enrolment.status == EnrolmentStatus.ENROLLED:
-                flash(_("%(name)s is enrolled.", name=child.full_name), "success")
-            else:
-                flash(
-                    _(
-                        "The group is full: %(name)s is on the waiting list.",
-                        name=child.full_name,
-                    ),
-                    "warning",
-                )
-            return redirect(url_for("enrolment.cohort_enrolments", cohort_id=cohort.id))
+            flash(
+                _("The group is full: %(name)s is on the waiting list.", name=child.full_name),
+                "warning",
+            )
+        return redirect(_roster(cohort.id))
     return render_form("enrolment/coordinator_enrol.html", form, cohort=cohort)
 
 
@@ -380,15 +290,9 @@ def cancel(enrolment_id: int):
     enrolment = load_enrolment(enrolment_id)
     form = CancelForm()
     if form.validate_on_submit():
-        try:
-            services.cancel_enrolment(enrolment, actor=current_user, reason=form.reason.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The enrolment is cancelled and the family told."), "success")
-            return redirect(url_for("enrolment.cohort_enrolments", cohort_id=enrolment.cohort_id))
+        leaving.cancel_enrolment(enrolment, actor=current_user, reason=form.reason.data)
+        flash(_("The enrolment is cancelled and the family told."), "success")
+        return redirect(_roster(enrolment.cohort_id))
     return render_form("enrolment/cancel.html", form, enrolment=enrolment)
 
 
@@ -400,7 +304,7 @@ def _move_targets(enrolment: Enrolment) -> list[Cohort]:
             .where(
                 Cohort.id != enrolment.cohort_id,
                 Cohort.status.in_((CohortStatus.OPEN, CohortStatus.CLOSED)),
-                Cohort.end_date >= services.local_day(services.utcnow()),
+                Cohort.end_date >= seats.local_day(utcnow()),
             )
             .options(joinedload(Cohort.course))
             .order_by(Course.title_fr, Cohort.start_date, Cohort.id)
@@ -413,7 +317,6 @@ def _move_targets(enrolment: Enrolment) -> list[Cohort]:
 def move(enrolment_id: int):
     enrolment = load_enrolment(enrolment_id)
     form = MoveForm()
-    targets = _move_targets(enrolment)
     form.cohort_id.choices = choices(
         (
             cohort.id,
@@ -424,27 +327,18 @@ def move(enrolment_id: int):
                 num=cohort.seats_left,
             ),
         )
-        for cohort in targets
+        for cohort in _move_targets(enrolment)
     )
     if form.validate_on_submit():
-        target = db.session.get(Cohort, form.cohort_id.data)
-        try:
-            moved = services.move_enrolment(
-                enrolment,
-                target,
-                actor=current_user,
-                override_rules=form.override_rules.data,
-                reason=form.reason.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            if error.field == "children":
-                error.field = "cohort_id"
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("%(name)s is moved.", name=moved.child.full_name), "success")
-            return redirect(url_for("enrolment.cohort_enrolments", cohort_id=moved.cohort_id))
+        moved = leaving.move_enrolment(
+            enrolment,
+            db.session.get(Cohort, form.cohort_id.data),
+            actor=current_user,
+            override_rules=form.override_rules.data,
+            reason=form.reason.data,
+        )
+        flash(_("%(name)s is moved.", name=moved.child.full_name), "success")
+        return redirect(_roster(moved.cohort_id))
     return render_form("enrolment/move.html", form, enrolment=enrolment)
 
 
@@ -457,20 +351,14 @@ def fee_waiver(enrolment_id: int):
         form.amount.data = enrolment.waiver_centimes / 100
         form.reason.data = enrolment.waiver_reason
     if form.validate_on_submit():
-        try:
-            services.set_fee_waiver(
-                enrolment,
-                actor=current_user,
-                amount_centimes=centimes(form.amount.data),
-                reason=form.reason.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The fee is updated."), "success")
-            return redirect(url_for("enrolment.cohort_enrolments", cohort_id=enrolment.cohort_id))
+        fees.set_fee_waiver(
+            enrolment,
+            actor=current_user,
+            amount_centimes=centimes(form.amount.data),
+            reason=form.reason.data,
+        )
+        flash(_("The fee is updated."), "success")
+        return redirect(_roster(enrolment.cohort_id))
     return render_form("enrolment/fee_waiver.html", form, enrolment=enrolment)
 
 
@@ -480,29 +368,20 @@ def payment_new(enrolment_id: int):
     enrolment = load_enrolment(enrolment_id)
     form = PaymentForm()
     if request.method == "GET":
-        form.paid_on.data = services.local_day(services.utcnow())
+        form.paid_on.data = seats.local_day(utcnow())
         if enrolment.balance_centimes > 0:
             form.amount.data = enrolment.balance_centimes / 100
     if form.validate_on_submit():
-        try:
-            payment = services.record_payment(
-                enrolment,
-                actor=current_user,
-                amount_centimes=centimes(form.amount.data),
-                method=form.method.data,
-                reference=form.reference.data,
-                paid_on=form.paid_on.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(
-                _("Payment recorded: receipt %(number)s.", number=payment.receipt_number),
-                "success",
-            )
-            return redirect(url_for("enrolment.cohort_enrolments", cohort_id=enrolment.cohort_id))
+        payment = fees.record_payment(
+            enrolment,
+            actor=current_user,
+            amount_centimes=centimes(form.amount.data),
+            method=form.method.data,
+            reference=form.reference.data,
+            paid_on=form.paid_on.data,
+        )
+        flash(_("Payment recorded: receipt %(number)s.", number=payment.receipt_number), "success")
+        return redirect(_roster(enrolment.cohort_id))
     return render_form("enrolment/payment_form.html", form, enrolment=enrolment)
 
 
@@ -524,19 +403,14 @@ def prerequisite_waivers():
         ).all()
     )
     if form.validate_on_submit():
-        child = db.session.get(Child, form.child_id.data)
-        course = db.session.get(Course, form.course_id.data)
-        try:
-            services.grant_prerequisite_waiver(
-                child, course, actor=current_user, reason=form.reason.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The waiver is saved."), "success")
-            return redirect(url_for("enrolment.prerequisite_waivers"))
+        rules.grant_prerequisite_waiver(
+            db.session.get(Child, form.child_id.data),
+            db.session.get(Course, form.course_id.data),
+            actor=current_user,
+            reason=form.reason.data,
+        )
+        flash(_("The waiver is saved."), "success")
+        return redirect(url_for("enrolment.prerequisite_waivers"))
     waivers = db.session.scalars(
         select(PrerequisiteWaiver)
         .join(Child, Child.id == PrerequisiteWaiver.child_id)
@@ -553,8 +427,7 @@ def prerequisite_waivers():
 @bp.post("/coordinator/prerequisite-waivers/<int:waiver_id>/revoke")
 @role_required(Role.COORDINATOR)
 def prerequisite_waiver_revoke(waiver_id: int):
-    waiver = db.get_or_404(PrerequisiteWaiver, waiver_id)
-    services.revoke_prerequisite_waiver(waiver, actor=current_user)
-    db.session.commit()
+    waiver = load_prerequisite_waiver(waiver_id)
+    rules.revoke_prerequisite_waiver(waiver, actor=current_user)
     flash(_("The waiver is withdrawn."), "success")
     return redirect(url_for("enrolment.prerequisite_waivers"))

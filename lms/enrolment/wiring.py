@@ -17,17 +17,12 @@ from sqlalchemy.orm import joinedload
 from lms.accounts.models import User
 from lms.courses import hooks as courses_hooks
 from lms.courses.models import Cohort
-from lms.enrolment import services
-from lms.enrolment.models import (
-    ACTIVE_STATUSES,
-    ENROLMENT_STATUS_LABELS,
-    PAYMENT_METHOD_LABELS,
-    Enrolment,
-    Payment,
-)
+from lms.enrolment import leaving, queries, seats
+from lms.enrolment.models import ACTIVE_STATUSES, Enrolment, EnrolmentStatus, Payment, PaymentMethod
 from lms.extensions import db
 from lms.families import hooks as families_hooks
 from lms.families.models import Child
+from lms.money import dirhams
 
 
 def _iso(value) -> str | None:
@@ -35,7 +30,7 @@ def _iso(value) -> str | None:
 
 
 def _money(centimes: int) -> str:
-    return f"{centimes / 100:.2f}"
+    return f"{dirhams(centimes):.2f}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -44,17 +39,12 @@ def _money(centimes: int) -> str:
 
 def cohort_recipients(cohort: Cohort) -> list[User]:
     """Lesson changes and cancellations go to the parents of the children holding a seat."""
-    return services.seat_holders_guardians(cohort)
+    return queries.seat_holders_guardians(cohort)
 
 
 def family_cohort_ids(user: User) -> list[int]:
     """A parent's private calendar holds the groups their children are enrolled in."""
-    return services.family_cohort_ids(user)
-
-
-def settle_cohorts(cohorts: Sequence[Cohort]) -> bool:
-    """Before cohorts are shown: lapsed seat offers move on to the next child."""
-    return bool(services.expire_offers(list(cohorts)))
+    return queries.family_cohort_ids(user)
 
 
 def enrol_action(cohort: Cohort, user) -> list[courses_hooks.Action]:
@@ -84,11 +74,11 @@ def cohort_page_section(cohort: Cohort) -> families_hooks.PageSection:
 
 
 def capacity_changed(cohort: Cohort, old: int, new: int, actor) -> None:
-    services.capacity_changed(cohort, old, new, actor)
+    leaving.capacity_changed(cohort, old, new, actor)
 
 
 def cohort_cancelled(cohort: Cohort, actor) -> None:
-    services.cohort_cancelled(cohort, actor)
+    leaving.cohort_cancelled(cohort, actor)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,15 +89,16 @@ def teaching_periods(instructor: User, child: Child) -> list[families_hooks.Teac
     """An instructor teaches a child from the enrolment to the end of the group."""
     return [
         families_hooks.TeachingPeriod(start=start, cohort_end=end)
-        for start, end in services.teaching_spans(instructor, child)
+        for start, end in queries.teaching_spans(instructor, child)
     ]
 
 
 def last_cohort_ends() -> dict:
-    return services.last_cohort_ends()
+    return queries.last_cohort_ends()
 
 
-ENROLMENT_LABELS = {
+# The column headings of the family's data export, by key of each exported row (not an enum).
+ENROLMENT_COLUMNS = {
     "id": _l("Number"),
     "child": _l("Child"),
     "course": _l("Course"),
@@ -123,7 +114,7 @@ ENROLMENT_LABELS = {
     "paid_mad": _l("Paid (MAD)"),
 }
 
-PAYMENT_LABELS = {
+PAYMENT_COLUMNS = {
     "receipt_number": _l("Receipt"),
     "enrolment": _l("Enrolment"),
     "paid_on": _l("Paid on"),
@@ -136,13 +127,13 @@ PAYMENT_LABELS = {
 def export_enrolments(user: User, children: Sequence[Child]) -> families_hooks.ExportSection | None:
     """The family's enrolments, in the data export (nothing when there are none)."""
     names = {child.id: child.full_name for child in children}
-    enrolments = services.family_enrolments(children)
+    enrolments = queries.family_enrolments(children)
     if not enrolments:
         return None
     return families_hooks.ExportSection(
         key="enrolments",
         title=_l("Enrolments"),
-        labels=ENROLMENT_LABELS,
+        labels=ENROLMENT_COLUMNS,
         template="enrolment/_export.html",
         data=[
             {
@@ -151,7 +142,7 @@ def export_enrolments(user: User, children: Sequence[Child]) -> families_hooks.E
                 "course": e.cohort.course.title_fr,
                 "group_start": _iso(e.cohort.start_date),
                 "group_end": _iso(e.cohort.end_date),
-                "status": str(ENROLMENT_STATUS_LABELS[e.status]),
+                "status": str(EnrolmentStatus(e.status).label),
                 "joined_at": _iso(e.created_at),
                 "enrolled_at": _iso(e.enrolled_at),
                 "ended_at": _iso(e.ended_at),
@@ -181,7 +172,7 @@ def export_payments(user: User, children: Sequence[Child]) -> families_hooks.Exp
     return families_hooks.ExportSection(
         key="payments",
         title=_l("Payments"),
-        labels=PAYMENT_LABELS,
+        labels=PAYMENT_COLUMNS,
         template="enrolment/_export.html",
         data=[
             {
@@ -189,7 +180,7 @@ def export_payments(user: User, children: Sequence[Child]) -> families_hooks.Exp
                 "enrolment": p.enrolment_id,
                 "paid_on": _iso(p.paid_on),
                 "amount_mad": _money(p.amount_centimes),
-                "method": str(PAYMENT_METHOD_LABELS[p.method]),
+                "method": str(PaymentMethod(p.method).label),
                 "reference": p.reference,
             }
             for p in payments
@@ -227,7 +218,7 @@ def _describe_erasure(child: Child) -> list:
 
 
 child_erasure = families_hooks.Erasure(
-    describe=_describe_erasure, erase=services.erase_child_enrolments
+    describe=_describe_erasure, erase=leaving.erase_child_enrolments
 )
 
 
@@ -244,7 +235,7 @@ def child_page_section(child: Child, viewer: User) -> families_hooks.PageSection
         {
             "child": child,
             "enrolments": enrolments,
-            "positions": services.waiting_positions(enrolments),
+            "positions": seats.waiting_positions(enrolments),
         },
     )
 
@@ -256,7 +247,6 @@ def install() -> None:
     """Register every answer (idempotent)."""
     courses_hooks.cohort_recipients.provide(cohort_recipients)
     courses_hooks.family_cohort_ids.provide(family_cohort_ids)
-    courses_hooks.cohorts_shown.register(settle_cohorts)
     courses_hooks.cohort_card_actions.register(enrol_action)
     courses_hooks.cohort_page_sections.register(cohort_page_section)
     courses_hooks.capacity_changed.register(capacity_changed)

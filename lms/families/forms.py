@@ -5,7 +5,6 @@ from __future__ import annotations
 import unicodedata
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -20,7 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.accounts.forms import REQUIRED, email_field, phone_field
 from lms.families.models import NAME_MAX, NOTES_MAX
-from lms.forms import choices
+from lms.forms import Form, choices
 
 
 def _strip(value):
@@ -105,7 +104,7 @@ class DayField(DateField):
             raise ValueError(_l("Enter a real date, for example 14/03/2016.")) from None
 
 
-class ChildForm(FlaskForm):
+class ChildForm(Form):
     first_name = name_field(_l("First name"))
     last_name = name_field(_l("Last name"))
     first_name_ar = name_field(
@@ -141,7 +140,7 @@ class NewChildForm(ChildForm):
     emergency_phone = phone_field()
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     """An emergency contact or someone allowed to collect the child."""
 
     name = _person_name_field()
@@ -152,7 +151,7 @@ class PersonForm(FlaskForm):
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
 
 
-class HealthForm(FlaskForm):
+class HealthForm(Form):
     consent = RadioField(
         _l("May we keep health information about your child?"),
         choices=choices(
@@ -179,7 +178,7 @@ class HealthForm(FlaskForm):
     )
 
 
-class PhotoConsentForm(FlaskForm):
+class PhotoConsentForm(Form):
     granted = RadioField(
         _l("May Active Labs take and publish photos and videos of your child?"),
         choices=choices(
@@ -197,7 +196,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class InviteGuardianForm(FlaskForm):
+class InviteGuardianForm(Form):
     email = email_field(_l("The other parent's e-mail address"))
     children = MultiCheckboxField(_l("Children they will see and manage"), coerce=int)
 
@@ -207,7 +206,7 @@ class InviteGuardianForm(FlaskForm):
             raise ValidationError(_l("Choose at least one child."))
 
 
-class ConfirmErasureForm(FlaskForm):
+class ConfirmErasureForm(Form):
     password = PasswordField(
         _l("Your password"),
         validators=[InputRequired(REQUIRED), Length(max=128)],

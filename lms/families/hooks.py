@@ -1,14 +1,14 @@
-"""What families needs to know from higher domains, which fill these hooks at import time.
+"""What families needs to know from higher domains, which fill these hooks when the app starts.
 
 Families sits below courses, enrolment, attendance and certificates and never imports them.
 When it needs something only they know (who teaches a child and when, when a child's last
 cohort ended), or when they must take part in something families does (a data export, an
-erasure), they register a function here, e.g. in ``lms/enrolment/__init__.py``::
+erasure), they register a function here, in their ``wiring.install()`` (called by
+``create_app``), e.g. in ``lms/enrolment/wiring.py``::
 
-    from lms.families.hooks import teaching_periods
+    families_hooks.teaching_periods.register(teaching_periods)
 
-    @teaching_periods.register
-    def _periods(instructor, child): ...
+Families registers its own parts of the export first (``data_rights.install()``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -22,20 +21,26 @@ from lms.accounts.models import User
 from lms.clock import age_in_years, local_today  # noqa: F401 - the families API
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
+from lms.labels import LabelledEnum
 
 NAME_MAX = 80
 NOTES_MAX = 2000
 
 
-class ConsentKind(enum.StrEnum):
-    HEALTH = "health"
-    PHOTO = "photo"
+class ConsentKind(LabelledEnum):
+    HEALTH = "health", _l("Health information")
+    PHOTO = "photo", _l("Photos and videos")
 
 
-CONSENT_KIND_LABELS = {
-    ConsentKind.HEALTH: _l("Health information"),
-    ConsentKind.PHOTO: _l("Photos and videos"),
-}
+class ContactKind(LabelledEnum):
+    """Why a person is on a child's file: to be called, or to collect the child."""
+
+    EMERGENCY = "emergency", _l("Emergency contact")
+    PICKUP = "pickup", _l("Authorised pickup")
+
+
+def _sql_list(values) -> str:
+    return ", ".join(f"'{value}'" for value in values)
 
 
 class Child(db.Model):
@@ -72,11 +77,9 @@ class Child(db.Model):
     guardianships: Mapped[list[Guardianship]] = relationship(
         back_populates="child", cascade="all, delete-orphan", order_by="Guardianship.id"
     )
-    emergency_contacts: Mapped[list[EmergencyContact]] = relationship(
-        back_populates="child", cascade="all, delete-orphan", order_by="EmergencyContact.id"
-    )
-    authorised_pickups: Mapped[list[AuthorisedPickup]] = relationship(
-        back_populates="child", cascade="all, delete-orphan", order_by="AuthorisedPickup.id"
+    # Both kinds in one list (load it once); emergency_contacts and authorised_pickups read it.
+    contact_people: Mapped[list[ContactPerson]] = relationship(
+        back_populates="child", cascade="all, delete-orphan", order_by="ContactPerson.id"
     )
     consent_records: Mapped[list[ConsentRecord]] = relationship(
         back_populates="child",
@@ -104,6 +107,19 @@ class Child(db.Model):
 
     def age_in_years(self, day: date) -> int | None:
         return age_in_years(self.date_of_birth, day) if self.date_of_birth else None
+
+    def people(self, kind: str) -> list[ContactPerson]:
+        """The people on file of ``kind``, in the order they were added."""
+        return [person for person in self.contact_people if person.kind == kind]
+
+    @property
+    def emergency_contacts(self) -> list[ContactPerson]:
+        return self.people(ContactKind.EMERGENCY)
+
+    @property
+    def authorised_pickups(self) -> list[ContactPerson]:
+        """People other than the guardians who may collect the child after a lesson."""
+        return self.people(ContactKind.PICKUP)
 
     @property
     def guardians(self) -> list[User]:
@@ -141,32 +157,25 @@ class Guardianship(db.Model):
     child: Mapped[Child] = relationship(back_populates="guardianships")
 
 
-class EmergencyContact(db.Model):
-    __tablename__ = "emergency_contacts"
+class ContactPerson(db.Model):
+    """A person on a child's file: someone to call in an emergency, or someone other than the
+    guardians who may collect the child at the end of a lesson (``kind``)."""
+
+    __tablename__ = "contact_people"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_sql_list(ContactKind)})", name="kind_known"),
+        Index("ix_contact_people_child_kind", "child_id", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(120))
     relationship_to_child: Mapped[str] = mapped_column(String(60))
     phone: Mapped[str] = mapped_column(String(20))  # E.164
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    child: Mapped[Child] = relationship(back_populates="emergency_contacts")
-
-
-class AuthorisedPickup(db.Model):
-    """Someone other than the guardians who may collect the child at the end of a lesson."""
-
-    __tablename__ = "authorised_pickups"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(120))
-    relationship_to_child: Mapped[str] = mapped_column(String(60))
-    phone: Mapped[str] = mapped_column(String(20))  # E.164
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-    child: Mapped[Child] = relationship(back_populates="authorised_pickups")
+    child: Mapped[Child] = relationship(back_populates="contact_people")
 
 
 class ConsentRecord(db.Model):
@@ -174,7 +183,7 @@ class ConsentRecord(db.Model):
 
     __tablename__ = "consent_records"
     __table_args__ = (
-        CheckConstraint("kind IN ('health', 'photo')", name="kind_known"),
+        CheckConstraint(f"kind IN ({_sql_list(ConsentKind)})", name="kind_known"),
         Index("ix_consent_records_child_kind", "child_id", "kind", "recorded_at"),
     )
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
+from lms.errors import DomainError
 from lms.families.hooks import teaching_periods
 from lms.families.models import Child, local_today
 
@@ -21,6 +23,12 @@ def is_guardian(user: User, child: Child) -> bool:
 def can_manage_child(user: User, child: Child) -> bool:
     """Read and change everything about the child, export, erase, invite: guardians only."""
     return user.is_authenticated and user.is_parent and is_guardian(user, child)
+
+
+def require_guardian(actor: User, child: Child) -> None:
+    """Refuse (DomainError) what only the child's guardians may do; the services' check."""
+    if not can_manage_child(actor, child):
+        raise DomainError(_l("Only the child's guardians can do this."))
 
 
 def instructor_teaches(instructor: User, child: Child, *, on: date | None = None) -> bool:

@@ -1,4 +1,2 @@
 """Messages to families: a coordinator or an instructor writes to the parents of a cohort, of a
 course, or of the children on waiting lists; the outbox delivers, a copy is kept."""
-
-from lms.messaging import wiring  # noqa: F401 - the cohort page section and erasures

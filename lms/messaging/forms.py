@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from lms.forms import Form, optional_int
 from lms.messaging.models import BODY_MAX, SUBJECT_MAX
 
 
-def _optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # not a choice: the field says so
-
-
-class MessageForm(FlaskForm):
+class MessageForm(Form):
     audience = SelectField(_l("To"), validators=[DataRequired()])
-    cohort = SelectField(_l("Cohort"), coerce=_optional_int, validators=[Optional()])
-    course = SelectField(_l("Course"), coerce=_optional_int, validators=[Optional()])
+    cohort = SelectField(_l("Cohort"), coerce=optional_int, validators=[Optional()])
+    course = SelectField(_l("Course"), coerce=optional_int, validators=[Optional()])
     term = SelectField(_l("Term"), validators=[Optional()])
     subject = StringField(
         _l("Subject"),

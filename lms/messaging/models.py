@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -13,22 +12,19 @@ from lms.accounts.models import User
 from lms.courses.models import Cohort, Course
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
+from lms.labels import LabelledEnum
 
 SUBJECT_MAX = 150
 BODY_MAX = 5000
 
 
-class Audience(enum.StrEnum):
-    COHORT = "cohort"  # the parents of the children holding a seat in one cohort
-    COURSE = "course"  # ... in every cohort of a course that starts in one term
-    WAITING_LISTS = "waiting_lists"  # the parents of every child on a waiting list
-
-
-AUDIENCE_LABELS = {
-    Audience.COHORT: _l("The families of a cohort"),
-    Audience.COURSE: _l("The families of every cohort of a course this term"),
-    Audience.WAITING_LISTS: _l("Every family with a child on a waiting list"),
-}
+class Audience(LabelledEnum):
+    # The parents of the children holding a seat in one cohort.
+    COHORT = "cohort", _l("The families of a cohort")
+    # ... in every cohort of a course that starts in one term.
+    COURSE = "course", _l("The families of every cohort of a course this term")
+    # The parents of every child on a waiting list.
+    WAITING_LISTS = "waiting_lists", _l("Every family with a child on a waiting list")
 
 
 message_cohorts = Table(

@@ -11,11 +11,6 @@ def _active_staff(user: User | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.active and user.is_staff)
 
 
-def can_write_to_families(user: User | None) -> bool:
-    """Coordinators and instructors write messages (instructors only to their own cohorts)."""
-    return _active_staff(user)
-
-
 def can_message_cohort(user: User | None, cohort: Cohort) -> bool:
     """A cohort's families: its instructors and the coordinators."""
     return _active_staff(user) and (user.is_coordinator or teaches(user, cohort))

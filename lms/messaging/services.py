@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, delete, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.audit import services as audit
 from lms.courses.models import PUBLIC_COHORT_STATUSES, Cohort, CohortInstructor, Course
 from lms.courses.terms import Term
@@ -29,6 +29,7 @@ from lms.messaging.models import (
 )
 from lms.messaging.permissions import can_message_cohort, can_message_widely
 from lms.notifications.services import queue_email, render_email
+from lms.roles import Role
 
 TEMPLATE = "family_message"
 
@@ -73,8 +74,7 @@ def audience_cohorts(
                 .where(
                     Cohort.course_id == course.id,
                     Cohort.status.in_(PUBLIC_COHORT_STATUSES),
-                    Cohort.start_date >= term.starts_on,
-                    Cohort.start_date <= term.ends_on,
+                    Cohort.starting_in(term),
                 )
                 .order_by(Cohort.start_date, Cohort.id)
             )

@@ -4,26 +4,25 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from lms.accounts.models import Role
 from lms.courses.models import PUBLIC_COHORT_STATUSES, Cohort, CohortInstructor, Course
 from lms.courses.terms import term_by_key, term_of
-from lms.errors import DomainError
 from lms.extensions import db
 from lms.families.models import local_today
-from lms.forms import apply_domain_error, choices, render_form
+from lms.forms import choices, render_form
 from lms.i18n import current_language
 from lms.messaging import services
 from lms.messaging.forms import MessageForm
-from lms.messaging.models import AUDIENCE_LABELS, Audience, Message
-from lms.messaging.permissions import can_read_message
+from lms.messaging.loaders import load_message
+from lms.messaging.models import Audience
 from lms.messaging.rendering import linkify
+from lms.roles import Role
 from lms.security import role_required
 
 bp = Blueprint("messaging", __name__)
@@ -40,15 +39,7 @@ def linkify_filter(text: str | None):
 
 @bp.app_context_processor
 def audience_names() -> dict:
-    return {"audience_names": AUDIENCE_LABELS}
-
-
-def load_message(message_id: int) -> Message:
-    """The message, if the current user may read it (404/403)."""
-    message = db.get_or_404(Message, message_id)
-    if not can_read_message(current_user, message):
-        abort(403)
-    return message
+    return {"audience_names": Audience.labels()}
 
 
 def _cohort_label(cohort: Cohort, language: str) -> str:
@@ -94,7 +85,7 @@ def _fill_choices(form: MessageForm) -> None:
     else:
         form.course.choices = choices([(None, "—")])
         form.term.choices = choices([("", "—")])
-    form.audience.choices = choices([(a.value, AUDIENCE_LABELS[a]) for a in audiences])
+    form.audience.choices = choices([(a.value, a.label) for a in audiences])
 
 
 @bp.get("/messages/")
@@ -120,31 +111,20 @@ def new_message():
         cohort = db.session.get(Cohort, form.cohort.data) if form.cohort.data else None
         course = db.session.get(Course, form.course.data) if form.course.data else None
         term = term_by_key(form.term.data) if form.term.data else None
-        try:
-            draft = services.prepare(
-                actor=current_user,
-                audience=form.audience.data,
-                subject=form.subject.data,
-                body=form.body.data,
-                cohort=cohort,
-                course=course,
-                term=term,
-            )
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            if form.send.data:
-                message = services.send(draft, actor=current_user)
-                db.session.commit()
-                flash(
-                    _(
-                        "Message sent to %(num)d families.",
-                        num=message.recipient_count,
-                    ),
-                    "success",
-                )
-                return redirect(url_for("messaging.message_detail", message_id=message.id))
-            preview = services.preview(draft, actor=current_user, language=current_language())
+        draft = services.prepare(
+            actor=current_user,
+            audience=form.audience.data,
+            subject=form.subject.data,
+            body=form.body.data,
+            cohort=cohort,
+            course=course,
+            term=term,
+        )
+        if form.send.data:
+            message = services.send(draft, actor=current_user)
+            flash(_("Message sent to %(num)d families.", num=message.recipient_count), "success")
+            return redirect(url_for("messaging.message_detail", message_id=message.id))
+        preview = services.preview(draft, actor=current_user, language=current_language())
     return render_form("messaging/new.html", form, preview=preview, draft=draft)
 
 

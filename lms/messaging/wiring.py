@@ -24,7 +24,13 @@ def _forget(user) -> None:
     forget_recipient(user)
 
 
-courses_hooks.cohort_page_sections.register(cohort_section)
-families_hooks.account_erasures.register(
-    families_hooks.Erasure(describe=lambda user: [], erase=_forget)
-)
+def _describe_forget(user) -> list:
+    return []
+
+
+def install() -> None:
+    """Register messaging's answers to the lower domains' hooks (idempotent)."""
+    courses_hooks.cohort_page_sections.register(cohort_section)
+    families_hooks.account_erasures.register(
+        families_hooks.Erasure(describe=_describe_forget, erase=_forget)
+    )

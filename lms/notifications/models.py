@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -11,19 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
+from lms.labels import LabelledEnum
 
 
-class OutboxStatus(enum.StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-OUTBOX_STATUS_LABELS = {
-    OutboxStatus.PENDING: _l("Waiting"),
-    OutboxStatus.SENT: _l("Sent"),
-    OutboxStatus.FAILED: _l("Failed"),
-}
+class OutboxStatus(LabelledEnum):
+    PENDING = "pending", _l("Waiting")
+    SENT = "sent", _l("Sent")
+    FAILED = "failed", _l("Failed")
 
 
 class OutboxMessage(db.Model):
@@ -38,6 +31,9 @@ class OutboxMessage(db.Model):
     recipient_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
+    # The recipient's account had not confirmed this address when the message was written:
+    # coordinators see such messages flagged (a seat offer may never be read).
+    unconfirmed_address: Mapped[bool] = mapped_column(default=False)
     template: Mapped[str] = mapped_column(String(80))
     language: Mapped[str] = mapped_column(String(5))
     subject: Mapped[str] = mapped_column(String(200))

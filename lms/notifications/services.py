@@ -80,7 +80,7 @@ def queue_email(
 
 def queue_email_to_user(user, template: str, **context) -> OutboxMessage:
     """Queue ``template`` for a user, in the user's own language."""
-    return queue_email(
+    message = queue_email(
         to=user.email,
         template=template,
         language=user.locale,
@@ -88,6 +88,8 @@ def queue_email_to_user(user, template: str, **context) -> OutboxMessage:
         user=user,
         **context,
     )
+    message.unconfirmed_address = not getattr(user, "email_confirmed", True)
+    return message
 
 
 def retry_message(message: OutboxMessage) -> OutboxMessage:

@@ -6,10 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from lms.accounts.models import Role
 from lms.extensions import db
 from lms.notifications import services
 from lms.notifications.models import OutboxMessage, OutboxStatus
+from lms.roles import Role
 from lms.security import role_required
 
 bp = Blueprint("notifications", __name__, url_prefix="/coordinator/outbox")
@@ -22,9 +22,16 @@ def outbox():
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if status in OutboxStatus.__members__.values():
         query = query.where(OutboxMessage.status == status)
+    unconfirmed = request.args.get("unconfirmed") == "1"
+    if unconfirmed:
+        query = query.where(OutboxMessage.unconfirmed_address.is_(True))
     page = db.paginate(query, per_page=50, max_per_page=200)
     return render_template(
-        "notifications/outbox.html", page=page, status=status, statuses=list(OutboxStatus)
+        "notifications/outbox.html",
+        page=page,
+        status=status,
+        statuses=list(OutboxStatus),
+        unconfirmed=unconfirmed,
     )
 
 
@@ -33,6 +40,5 @@ def outbox():
 def retry(message_id: int):
     message = db.get_or_404(OutboxMessage, message_id)
     services.retry_message(message)
-    db.session.commit()
     flash(_("The message will be sent again."), "success")
     return redirect(url_for("notifications.outbox", status=request.args.get("status")))

@@ -13,24 +13,25 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from lms.accounts.models import Role, User
-from lms.certificates.models import CERTIFICATE_STATUS_LABELS, Certificate
+from lms.accounts.models import User
+from lms.certificates.models import Certificate, CertificateStatus
 from lms.clock import lab_zone
 from lms.courses.models import PUBLIC_COHORT_STATUSES, Cohort
 from lms.courses.terms import Term
 from lms.enrolment.models import (
-    ENROLMENT_STATUS_LABELS,
-    PAYMENT_METHOD_LABELS,
     SEAT_STATUSES,
     Enrolment,
     EnrolmentStatus,
     Payment,
+    PaymentMethod,
 )
 from lms.extensions import db
+from lms.families.children import log_medical_access
 from lms.families.models import Child, ConsentKind, Guardianship
-from lms.families.services import log_medical_access
+from lms.money import dirhams
 from lms.phones import format_phone
 from lms.reports.permissions import can_read_medical_notes_in_exports
+from lms.roles import Role
 
 KINDS = ("families", "enrolments", "waiting-lists", "certificates", "payments")
 
@@ -46,8 +47,7 @@ class Scope:
         if self.cohort is not None:
             return select(Cohort.id).where(Cohort.id == self.cohort.id)
         return select(Cohort.id).where(
-            Cohort.start_date >= self.term.starts_on,
-            Cohort.start_date <= self.term.ends_on,
+            Cohort.starting_in(self.term),
             Cohort.status.in_(PUBLIC_COHORT_STATUSES),
         )
 
@@ -72,7 +72,7 @@ def _iso(value) -> str:
 
 
 def _mad(centimes: int) -> float:
-    return round(centimes / 100, 2)
+    return float(dirhams(centimes))
 
 
 def _cohort_name(cohort: Cohort, language: str) -> tuple[str, str]:
@@ -111,8 +111,7 @@ def roster_rows(cohort: Cohort, *, viewer: User, language: str) -> list[list]:
                 joinedload(Enrolment.child).selectinload(relation)
                 for relation in (
                     Child.guardianships,
-                    Child.emergency_contacts,
-                    Child.authorised_pickups,
+                    Child.contact_people,
                     Child.consent_records,
                 )
             )
@@ -235,7 +234,7 @@ def enrolment_rows(scope: Scope, *, language: str) -> list[list]:
             [
                 enrolment.child.full_name,
                 *_cohort_name(enrolment.cohort, language),
-                str(ENROLMENT_STATUS_LABELS[enrolment.status]),
+                str(EnrolmentStatus(enrolment.status).label),
                 _iso(enrolment.created_at),
                 _iso(enrolment.enrolled_at),
                 _iso(enrolment.ended_at),
@@ -275,7 +274,7 @@ def waiting_list_rows(scope: Scope, *, language: str) -> list[list]:
                 *_cohort_name(enrolment.cohort, language),
                 place,
                 enrolment.child.full_name,
-                str(ENROLMENT_STATUS_LABELS[enrolment.status]),
+                str(EnrolmentStatus(enrolment.status).label),
                 _iso(enrolment.created_at),
                 _iso(enrolment.offer_expires_at),
             ]
@@ -307,7 +306,7 @@ def certificate_rows(scope: Scope, *, language: str) -> list[list]:
                 certificate.code,
                 certificate.data.get("child_name", ""),
                 *_cohort_name(certificate.cohort, language),
-                str(CERTIFICATE_STATUS_LABELS[certificate.status]),
+                str(CertificateStatus(certificate.status).label),
                 _iso(certificate.issued_at),
                 _iso(certificate.revoked_at),
             ]
@@ -346,7 +345,7 @@ def payment_rows(scope: Scope, *, language: str) -> list[list]:
                 payment.receipt_number,
                 payment.paid_on.isoformat(),
                 _mad(payment.amount_centimes),
-                str(PAYMENT_METHOD_LABELS.get(payment.method, payment.method)),
+                str(PaymentMethod.labels().get(payment.method, payment.method)),
                 payment.reference or "",
                 payment.enrolment.child.full_name,
                 *_cohort_name(payment.enrolment.cohort, language),

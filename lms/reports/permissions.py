@@ -11,11 +11,6 @@ def _active_staff(user: User | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.active and user.is_staff)
 
 
-def can_read_reports(user: User | None) -> bool:
-    """The dashboard and its lists: coordinators."""
-    return _active_staff(user) and user.is_coordinator
-
-
 def can_export_roster(user: User | None, cohort: Cohort) -> bool:
     """A cohort's roster (contacts, pickup list): its instructors and the coordinators."""
     return _active_staff(user) and (user.is_coordinator or teaches(user, cohort))

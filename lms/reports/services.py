@@ -5,7 +5,7 @@ completed (drafts and cancelled groups have no families). The definitions, once:
 
 - **fill rate**: seats taken (enrolled children and seats offered) / capacity;
 - **attendance rate**: attended / counted lessons of every enrolment of the cohorts, by the
-  one rate computation (lms/attendance/services.py), pooled over a cohort, a course, a track;
+  one rate computation (lms/attendance/rates.py), pooled over a cohort, a course, a track;
 - **at risk**: a child still enrolled whose certificate threshold is out of reach even if
   every unmarked lesson turns out attended ("can no longer reach"), or who has lessons left
   and is below the threshold now ("below the threshold");
@@ -28,8 +28,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
-from lms.accounts.models import Role, User
-from lms.attendance.services import AttendanceSummary, WeekAttendance, attendance_report
+from lms.accounts.models import User
+from lms.attendance.rates import AttendanceSummary, WeekAttendance, attendance_report
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.clock import age_in_years, lab_zone, local_today
 from lms.courses.models import PUBLIC_COHORT_STATUSES, Cohort, Course, Track
@@ -39,6 +39,7 @@ from lms.enrolment.models import Enrolment, EnrolmentStatus, Payment
 from lms.extensions import db
 from lms.families.models import Child
 from lms.messaging.services import messages_sent_between
+from lms.roles import Role
 
 AT_RISK_UNREACHABLE = "unreachable"
 AT_RISK_BELOW = "below"
@@ -215,8 +216,7 @@ def _term_cohorts(term: Term) -> list[Cohort]:
             select(Cohort)
             .join(Course, Course.id == Cohort.course_id)
             .where(
-                Cohort.start_date >= term.starts_on,
-                Cohort.start_date <= term.ends_on,
+                Cohort.starting_in(term),
                 Cohort.status.in_(PUBLIC_COHORT_STATUSES),
             )
             .options(contains_eager(Cohort.course))
@@ -446,8 +446,7 @@ def term_certificates(term: Term) -> list[Certificate]:
             .join(Cohort, Cohort.id == Certificate.cohort_id)
             .join(Course, Course.id == Cohort.course_id)
             .where(
-                Cohort.start_date >= term.starts_on,
-                Cohort.start_date <= term.ends_on,
+                Cohort.starting_in(term),
                 Certificate.status.in_((CertificateStatus.VALID, CertificateStatus.REVOKED)),
             )
             .options(contains_eager(Certificate.cohort).contains_eager(Cohort.course))

@@ -9,11 +9,12 @@ import time_machine
 from sqlalchemy import select
 
 from lms.accounts import services
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.database import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.notifications.models import OutboxMessage
+from lms.roles import Role
 from lms.security import hash_password, password_problems, verify_password
 from tests.conftest import PASSWORD
 

@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts import services
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.audit.models import AuditEntry
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.roles import Role
 from tests.conftest import links_in, login, mail_log
 
 
@@ -120,3 +121,35 @@ def test_staff_pages_do_not_reach_parents(client, coordinator, parent):
     assert client.get(f"/coordinator/staff/{parent.id}").status_code == 404
     assert client.post(f"/coordinator/staff/{parent.id}/deactivate").status_code == 404
     assert client.get("/coordinator/staff/999999").status_code == 404
+
+
+def test_a_refused_staff_edit_shows_the_reason_on_the_role_and_keeps_what_was_typed(
+    app, client, coordinator
+):
+    login(client, coordinator)
+    response = edit(client, coordinator, full_name="Un Nouveau Nom", role="instructor")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert (
+        '<p class="error" id="role-error">'
+        "Vous ne pouvez pas retirer votre propre rôle de coordinateur.</p>"
+    ) in page
+    assert 'value="Un Nouveau Nom"' in page
+    with app.app_context():
+        me = db.session.get(User, coordinator.id)
+        assert (me.role, me.full_name) == ("coordinator", coordinator.full_name)
+        assert db.session.scalars(select(AuditEntry.action)).all() == []
+
+
+def test_a_refused_staff_button_flashes_the_reason_and_goes_back(app, client, coordinator):
+    login(client, coordinator)
+    page = f"/coordinator/staff/{coordinator.id}"
+    response = client.post(f"{page}/deactivate", headers={"Referer": f"http://localhost{page}"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == page
+    assert "Vous ne pouvez pas désactiver votre propre compte." in client.get(page).get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert db.session.get(User, coordinator.id).active
+        assert db.session.scalars(select(AuditEntry.action)).all() == []

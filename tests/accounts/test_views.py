@@ -8,9 +8,10 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.database import utcnow
 from lms.extensions import db
+from lms.roles import Role
 from tests.conftest import PASSWORD, links_in, login, mail_log
 
 GOOD = {

@@ -13,14 +13,16 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from lms.accounts.models import Role, User
-from lms.attendance import services
-from lms.attendance.services import MarkEntry
-from lms.courses import services as courses
+from lms.accounts.models import User
+from lms.attendance.roll_call import MarkEntry, save_roll_call
+from lms.attendance.roster import lesson_roster
+from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import Cohort, CohortStatus, Lesson
+from lms.courses.scheduling import create_room
 from lms.extensions import db
-from lms.families.models import AuthorisedPickup, Child, ConsentKind, ConsentRecord
+from lms.families.models import Child, ConsentKind, ConsentRecord, ContactKind, ContactPerson
 from lms.i18n import use_packaged_zone_rules
+from lms.roles import Role
 from tests import builders
 from tests.conftest import get
 
@@ -128,39 +130,41 @@ def make_term(app, make_user) -> Callable[..., Term]:
         with app.app_context():
             actor = db.session.get(User, coordinator.id)
             serial = next(_terms)
-            room = courses.create_room(
-                actor=actor, name=f"Salle Ada Lovelace {serial}", capacity=40
-            )
+            room = create_room(actor=actor, name=f"Salle Ada Lovelace {serial}", capacity=40)
             course = builders.robotics_course(
                 actor,
                 title_fr="Robotique LEGO" + (f" {serial}" if serial > 1 else ""),
                 attendance_threshold=threshold,
                 requires_final_project=final_project,
             )
-            cohort = courses.create_cohort(
+            cohort = create_cohort(
+                CohortPlan(
+                    course=course,
+                    room=room,
+                    lead=db.session.get(User, lead.id),
+                    assistants=[db.session.get(User, assistant.id)],
+                    capacity=40,
+                    start_date=FIRST_DAY,
+                    end_date=last_day,
+                    weekdays=list(weekdays),
+                    start_time=time(14, 30),
+                ),
                 actor=actor,
-                course=course,
-                room=room,
-                lead=db.session.get(User, lead.id),
-                assistants=[db.session.get(User, assistant.id)],
-                capacity=40,
-                start_date=FIRST_DAY,
-                end_date=last_day,
-                weekdays=list(weekdays),
-                start_time=time(14, 30),
                 status=CohortStatus.OPEN,
                 allow_past=True,
             )
-            other = courses.create_cohort(
+            other = create_cohort(
+                CohortPlan(
+                    course=course,
+                    room=room,
+                    lead=db.session.get(User, outsider.id),
+                    capacity=40,
+                    start_date=FIRST_DAY,
+                    end_date=LAST_DAY,
+                    weekdays=[5],
+                    start_time=time(10, 0),
+                ),
                 actor=actor,
-                course=course,
-                room=room,
-                lead=db.session.get(User, outsider.id),
-                capacity=40,
-                start_date=FIRST_DAY,
-                end_date=LAST_DAY,
-                weekdays=[5],
-                start_time=time(10, 0),
                 status=CohortStatus.OPEN,
                 allow_past=True,
             )
@@ -180,10 +184,13 @@ def make_term(app, make_user) -> Callable[..., Term]:
                 yasmine.consent_records.append(
                     ConsentRecord(kind=ConsentKind.PHOTO, granted=True, notice_version="1")
                 )
-                pickup = AuthorisedPickup(
-                    name="Latifa Alaoui", relationship_to_child="Grand-mère", phone="+212661234590"
+                pickup = ContactPerson(
+                    kind=ContactKind.PICKUP,
+                    name="Latifa Alaoui",
+                    relationship_to_child="Grand-mère",
+                    phone="+212661234590",
                 )
-                yasmine.authorised_pickups.append(pickup)
+                yasmine.contact_people.append(pickup)
                 db.session.flush()
                 pickup_id = pickup.id
             if len(kids) > 1:
@@ -230,11 +237,11 @@ def mark(term: Term, number: int, statuses: dict[int, str], *, by: User | None =
     now = now or min(lesson.ends_at, NOW)
     current = {
         row.child.id: (row.mark.version, row.mark.status)
-        for row in services.lesson_roster(lesson).rows
+        for row in lesson_roster(lesson).rows
         if row.mark
     }
     pairs = [(term.child_ids[i], status) for i, status in statuses.items()]
-    return services.save_roll_call(
+    return save_roll_call(
         lesson,
         actor=term.get(by or term.lead),
         entries=entries(*pairs, seen=current),

@@ -8,12 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from lms.attendance import services
+from lms.attendance import roll_call
 from lms.attendance.models import Checkout
+from lms.attendance.roster import lesson_roster
 from lms.audit.models import AuditEntry
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families.models import AuthorisedPickup
+from lms.families.models import ContactKind, ContactPerson
 from tests.attendance.conftest import add_child, mark
 
 
@@ -25,7 +26,7 @@ def present(ctx, term):
 
 def check_out(term, index, collector, **kwargs):
     kwargs.setdefault("actor", term.get(term.lead))
-    return services.check_out(term.lesson(5), term.child(index), collector=collector, **kwargs)
+    return roll_call.check_out(term.lesson(5), term.child(index), collector=collector, **kwargs)
 
 
 def test_an_authorised_person_collects_the_child(present):
@@ -36,7 +37,7 @@ def test_an_authorised_person_collects_the_child(present):
     assert checkout.collector_name == "Latifa Alaoui"
     assert checkout.collected_at is not None
     assert checkout.recorded_by_id == term.lead.id
-    roster = services.lesson_roster(term.lesson(5))
+    roster = lesson_roster(term.lesson(5))
     assert [row.child.first_name for row in roster.waiting_for_pickup] == ["Adam"]
     assert [row.child.first_name for row in roster.collected] == ["Yasmine"]
 
@@ -50,8 +51,9 @@ def test_a_guardian_collects_the_child(present):
 
 def test_someone_not_on_the_list_cannot_be_chosen(present):
     term = present
-    other_childs_pickup = AuthorisedPickup(
+    other_childs_pickup = ContactPerson(
         child_id=term.child_ids[2],
+        kind=ContactKind.PICKUP,
         name="Inconnu",
         relationship_to_child="Voisin",
         phone="+212600000000",
@@ -89,7 +91,7 @@ def test_only_children_present_are_checked_out(present):
 def test_a_child_not_on_the_roster_cannot_be_checked_out(present):
     stranger = add_child(present.parent.id, "Ilyas", "Alaoui")
     with pytest.raises(DomainError, match="not enrolled"):
-        services.check_out(
+        roll_call.check_out(
             present.lesson(5), stranger, actor=present.get(present.lead), collector="alone"
         )
 
@@ -135,7 +137,7 @@ def test_a_second_check_out_corrects_the_first_and_is_audited(present):
 def test_the_name_stays_when_the_pickup_person_is_removed_later(present):
     term = present
     check_out(term, 0, f"pickup-{term.pickup_id}")
-    db.session.delete(db.session.get(AuthorisedPickup, term.pickup_id))
+    db.session.delete(db.session.get(ContactPerson, term.pickup_id))
     db.session.flush()
     db.session.expire_all()
     checkout = db.session.scalars(select(Checkout)).one()

@@ -8,8 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from lms.attendance import services
 from lms.attendance.models import AbsenceNotice, AttendanceChange, ThresholdNotice
+from lms.attendance.notices import absence_emails_enabled, report_absence, set_absence_emails
+from lms.attendance.rates import attendance_summaries
+from lms.attendance.roll_call import save_roll_call
+from lms.attendance.roster import lesson_roster
 from lms.courses.models import Lesson, LessonStatus
 from lms.errors import DomainError
 from lms.extensions import db
@@ -33,11 +36,11 @@ def outbox(template: str) -> list[OutboxMessage]:
 
 def test_a_parent_reports_an_absence_ahead_and_the_mark_is_excused(ctx, term):
     lesson = term.lesson(7)
-    notice = services.report_absence(
+    notice = report_absence(
         lesson, term.child(0), actor=term.get(term.parent), reason="  Rendez-vous chez le dentiste "
     )
     assert notice.reason == "Rendez-vous chez le dentiste"
-    roster = services.lesson_roster(lesson)
+    roster = lesson_roster(lesson)
     row = next(r for r in roster.rows if r.child.id == term.child_ids[0])
     assert row.notice is notice
     assert row.status == "excused"
@@ -47,42 +50,42 @@ def test_a_parent_reports_an_absence_ahead_and_the_mark_is_excused(ctx, term):
 
 
 def test_the_instructor_can_still_mark_a_child_who_came_after_all(ctx, term, frozen_now):
-    services.report_absence(term.lesson(6), term.child(0), actor=term.get(term.parent))
+    report_absence(term.lesson(6), term.child(0), actor=term.get(term.parent))
     frozen_now.move_to(term.lesson(6).starts_at + timedelta(minutes=5))
-    services.save_roll_call(
+    save_roll_call(
         term.lesson(6),
         actor=term.get(term.lead),
         entries=entries((term.child_ids[0], "present"), seen={term.child_ids[0]: (1, "excused")}),
     )
-    roster = services.lesson_roster(term.lesson(6))
+    roster = lesson_roster(term.lesson(6))
     assert next(r for r in roster.rows if r.child.id == term.child_ids[0]).status == "present"
 
 
 @pytest.mark.parametrize("who", ["other_parent", "lead", "coordinator"])
 def test_only_guardians_report_absences(ctx, term, who):
     with pytest.raises(DomainError, match="guardians"):
-        services.report_absence(term.lesson(7), term.child(0), actor=term.get(getattr(term, who)))
+        report_absence(term.lesson(7), term.child(0), actor=term.get(getattr(term, who)))
 
 
 def test_no_notice_once_the_lesson_started_or_for_a_cancelled_lesson(ctx, term):
     parent = term.get(term.parent)
     with pytest.raises(DomainError, match="already started"):
-        services.report_absence(term.lesson(5), term.child(0), actor=parent)
+        report_absence(term.lesson(5), term.child(0), actor=parent)
     term.lesson(8).status = LessonStatus.CANCELLED
     with pytest.raises(DomainError, match="cancelled"):
-        services.report_absence(term.lesson(8), term.child(0), actor=parent)
+        report_absence(term.lesson(8), term.child(0), actor=parent)
 
 
 def test_no_notice_twice_nor_for_a_child_not_enrolled(ctx, term):
     from tests.attendance.conftest import add_child
 
     parent = term.get(term.parent)
-    services.report_absence(term.lesson(7), term.child(0), actor=parent)
+    report_absence(term.lesson(7), term.child(0), actor=parent)
     with pytest.raises(DomainError, match="already been reported"):
-        services.report_absence(term.lesson(7), term.child(0), actor=parent)
+        report_absence(term.lesson(7), term.child(0), actor=parent)
     other = add_child(term.parent.id, "Ilyas", "Alaoui")
     with pytest.raises(DomainError, match="not enrolled"):
-        services.report_absence(term.lesson(7), other, actor=parent)
+        report_absence(term.lesson(7), other, actor=parent)
     assert db.session.scalar(select(db.func.count()).select_from(AbsenceNotice)) == 1
 
 
@@ -119,9 +122,9 @@ def test_each_guardian_in_their_own_language(ctx, term, make_user):
 
 
 def test_no_email_when_the_parents_reported_the_absence(ctx, term, frozen_now):
-    services.report_absence(term.lesson(6), term.child(0), actor=term.get(term.parent))
+    report_absence(term.lesson(6), term.child(0), actor=term.get(term.parent))
     frozen_now.move_to(term.lesson(6).starts_at + timedelta(minutes=20))
-    services.save_roll_call(
+    save_roll_call(
         term.lesson(6),
         actor=term.get(term.lead),
         entries=entries((term.child_ids[0], "absent"), seen={term.child_ids[0]: (1, "excused")}),
@@ -136,19 +139,19 @@ def test_no_email_for_a_lesson_marked_on_a_later_day(ctx, term):
 
 def test_no_email_for_a_parent_who_turned_them_off(ctx, term):
     other = term.get(term.other_parent)
-    assert services.absence_emails_enabled(other)
-    services.set_absence_emails(other, enabled=False)
-    assert not services.absence_emails_enabled(other)
+    assert absence_emails_enabled(other)
+    set_absence_emails(other, enabled=False)
+    assert not absence_emails_enabled(other)
     mark(term, 5, {2: "absent"})
     assert outbox("attendance_absent") == []
-    services.set_absence_emails(other, enabled=True)
-    services.set_absence_emails(other, enabled=True)
-    assert services.absence_emails_enabled(other)
+    set_absence_emails(other, enabled=True)
+    set_absence_emails(other, enabled=True)
+    assert absence_emails_enabled(other)
 
 
 def test_staff_have_no_absence_email_setting(ctx, term):
     with pytest.raises(DomainError):
-        services.set_absence_emails(term.get(term.lead), enabled=False)
+        set_absence_emails(term.get(term.lead), enabled=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,7 +188,7 @@ def test_unmarked_lessons_alone_never_tell_families_the_threshold_is_lost(ctx, m
     term = make_term(children=1, threshold=75, last_day=FIRST_DAY + timedelta(weeks=3))
     # Lessons 1 to 3 were never marked; the instructor marks lesson 4 late.
     mark(term, 4, {0: "present"})
-    summary = services.attendance_summaries(enrolment_ids=term.enrolment_ids)[term.enrolment_ids[0]]
+    summary = attendance_summaries(enrolment_ids=term.enrolment_ids)[term.enrolment_ids[0]]
     assert not summary.reachable  # officially: 1 of 4
     assert outbox("attendance_threshold_parent") == []
 
@@ -198,7 +201,7 @@ def test_cancelled_lesson_counts_nowhere_in_the_threshold(ctx, make_term):
     mark(term, 1, {0: "present"})
     mark(term, 2, {0: "present"})
     mark(term, 3, {0: "absent"})
-    summary = services.attendance_summaries(enrolment_ids=term.enrolment_ids)[term.enrolment_ids[0]]
+    summary = attendance_summaries(enrolment_ids=term.enrolment_ids)[term.enrolment_ids[0]]
     assert summary.counted == 3
     assert round(summary.rate) == 67
     assert outbox("attendance_threshold_parent")  # 2 of 3 < 75%, nothing left to attend

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lms.attendance.models import ThresholdNotice
-from lms.attendance.services import claim_threshold_notice
+from lms.attendance.notices import claim_threshold_notice
 from lms.database import utcnow
 from lms.extensions import db
 

@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from lms.attendance import services
+from lms.attendance.notices import report_absence
+from lms.attendance.roll_call import check_out
 from lms.extensions import db
 from lms.families.models import ConsentKind, ConsentRecord
 from tests.attendance.conftest import NOW, mark
@@ -29,7 +30,7 @@ def fill(app, term, *, lessons=(1, 2, 5)):
         for number in lessons:
             mark(term, number, everyone)
         lesson = term.lesson(lessons[-1])
-        services.check_out(
+        check_out(
             lesson,
             term.child(0),
             actor=term.get(term.coordinator),
@@ -38,7 +39,7 @@ def fill(app, term, *, lessons=(1, 2, 5)):
         )
         last = term.lesson(len(term.lesson_ids))
         if last.starts_at > NOW:
-            services.report_absence(last, term.child(1), actor=term.get(term.parent))
+            report_absence(last, term.child(1), actor=term.get(term.parent))
         db.session.commit()
 
 

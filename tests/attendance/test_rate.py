@@ -8,17 +8,27 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from lms.attendance import services
 from lms.attendance.models import AttendanceMark
-from lms.attendance.services import EnrolmentSpan, LessonSlot, Outcome, lesson_outcome, summarise
+from lms.attendance.notices import report_absence
+from lms.attendance.queries import cohort_grid
+from lms.attendance.rates import (
+    EnrolmentSpan,
+    LessonSlot,
+    Outcome,
+    attendance_summaries,
+    lesson_outcome,
+    summarise,
+)
+from lms.attendance.roster import lesson_roster
 from lms.courses.models import Lesson, LessonStatus
+from lms.enrolment.models import Enrolment
 from lms.extensions import db
 from tests.attendance.conftest import FIRST_DAY, NOW, local, mark
 from tests.builders import enrol
 
 
 def summary_of(term, index=0, **kwargs):
-    return services.attendance_summaries(enrolment_ids=[term.enrolment_ids[index]], **kwargs)[
+    return attendance_summaries(enrolment_ids=[term.enrolment_ids[index]], **kwargs)[
         term.enrolment_ids[index]
     ]
 
@@ -96,7 +106,7 @@ def test_a_mark_taken_before_the_lesson_starts_counts_only_once_it_started(ctx, 
 
 
 def test_an_absence_reported_ahead_is_left_out_of_remaining_lessons(ctx, term):
-    services.report_absence(term.lesson(8), term.child(0), actor=term.get(term.parent))
+    report_absence(term.lesson(8), term.child(0), actor=term.get(term.parent))
     summary = summary_of(term)
     assert summary.excused == 1
     assert summary.remaining == 6  # 5, 6, 7, 9, 10, 11
@@ -106,21 +116,21 @@ def test_lessons_outside_the_enrolment_do_not_count(ctx, term):
     late_joiner = term.child(2)
     # Rania's enrolment ended before lesson 3; she re-joins the cohort before lesson 4.
     db.session.execute(
-        update(services.Enrolment)
-        .where(services.Enrolment.id == term.enrolment_ids[2])
+        update(Enrolment)
+        .where(Enrolment.id == term.enrolment_ids[2])
         .values(status="withdrawn", ended_at=term.lesson(3).starts_at - timedelta(hours=1))
     )
     second = enrol(late_joiner.id, term.cohort_id, at=term.lesson(4).starts_at - timedelta(days=1))
     mark(term, 1, {2: "present"})
     mark(term, 2, {2: "absent"})
     mark(term, 4, {2: "present"})
-    summaries = services.attendance_summaries(cohort_ids=[term.cohort_id])
+    summaries = attendance_summaries(cohort_ids=[term.cohort_id])
     first = summaries[term.enrolment_ids[2]]
     assert (first.attended, first.absent, first.unmarked, first.remaining) == (1, 1, 0, 0)
     again = summaries[second.id]
     assert (again.attended, again.counted, again.remaining) == (1, 1, 7)
     # Lesson 3 fell between the two: on no roster.
-    roster = services.lesson_roster(term.lesson(3))
+    roster = lesson_roster(term.lesson(3))
     assert late_joiner.id not in {row.child.id for row in roster.rows}
 
 
@@ -166,8 +176,8 @@ def test_no_lesson_counted_yet(ctx, term):
 def test_the_rate_of_the_grid_and_of_the_summaries_is_the_same(ctx, term):
     mark(term, 1, {0: "present", 1: "absent", 2: "excused"})
     mark(term, 2, {0: "late", 1: "present"})
-    grid = services.cohort_grid(term.cohort())
-    summaries = services.attendance_summaries(cohort_ids=[term.cohort_id])
+    grid = cohort_grid(term.cohort())
+    summaries = attendance_summaries(cohort_ids=[term.cohort_id])
     assert {row.span.enrolment_id: row.summary for row in grid.rows} == summaries
     assert grid.lesson_totals[term.lesson_ids[0]] == (1, 2)  # excused left out
     assert grid.lesson_rate(term.lesson_ids[1]) == pytest.approx(100 * 2 / 3)  # Rania unmarked
@@ -220,22 +230,22 @@ def test_summaries_take_three_queries_whatever_the_numbers(ctx, make_term, count
     for term in (small, big):
         db.session.expire_all()
         with count_statements() as counter:
-            services.attendance_summaries(cohort_ids=[term.cohort_id])
+            attendance_summaries(cohort_ids=[term.cohort_id])
         counts.append(counter.count)
     assert counts[0] == counts[1] == 3
     with count_statements() as counter:
-        services.attendance_summaries(enrolment_ids=small.enrolment_ids + big.enrolment_ids)
+        attendance_summaries(enrolment_ids=small.enrolment_ids + big.enrolment_ids)
     assert counter.count == 3
 
 
 def test_summaries_need_a_selection(ctx):
     with pytest.raises(ValueError, match="cohort_ids or enrolment_ids"):
-        services.attendance_summaries()
+        attendance_summaries()
 
 
 def test_marks_of_other_cohorts_do_not_leak(ctx, term):
     mark(term, 1, {0: "present"})
     other = enrol(term.child_ids[0], term.other_cohort_id, at=NOW - timedelta(days=40))
-    summaries = services.attendance_summaries(enrolment_ids=[other.id])
+    summaries = attendance_summaries(enrolment_ids=[other.id])
     assert summaries[other.id].attended == 0
     assert db.session.query(AttendanceMark).count() == 1

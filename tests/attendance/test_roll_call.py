@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from lms.attendance import services
 from lms.attendance.models import AttendanceChange, AttendanceMark
-from lms.attendance.services import MarkEntry
+from lms.attendance.queries import lesson_history
+from lms.attendance.roll_call import MarkEntry, save_roll_call
 from lms.audit.models import AuditEntry
 from lms.courses.models import Lesson, LessonStatus
 from lms.errors import DomainError
@@ -29,7 +29,7 @@ def marks_of(lesson_id: int) -> dict[int, str]:
 
 def save(term, number, pairs, *, by=None, now=None, seen=None, reason=None):
     lesson = term.lesson(number)
-    return services.save_roll_call(
+    return save_roll_call(
         lesson,
         actor=term.get(by or term.lead),
         entries=entries(*[(term.child_ids[i], s) for i, s in pairs.items()], seen=seen),
@@ -114,13 +114,13 @@ def test_no_marks_for_children_not_enrolled_on_the_date(ctx, term):
 
     stranger = add_child(term.parent.id, "Ilyas", "Berrada")
     with pytest.raises(DomainError, match="not enrolled"):
-        services.save_roll_call(
+        save_roll_call(
             term.lesson(5), actor=term.get(term.lead), entries=entries((stranger.id, "present"))
         )
     # Enrolled after the lesson started: not on that lesson's roster either.
     enrol(stranger.id, term.cohort_id, at=term.lesson(5).starts_at + timedelta(minutes=5))
     with pytest.raises(DomainError, match="not enrolled"):
-        services.save_roll_call(
+        save_roll_call(
             term.lesson(5), actor=term.get(term.lead), entries=entries((stranger.id, "present"))
         )
     assert marks_of(term.lesson_ids[4]) == {}
@@ -134,7 +134,7 @@ def test_only_the_cohorts_instructors_and_coordinators_mark(ctx, term, who):
 
 def test_an_unknown_status_is_refused(ctx, term):
     with pytest.raises(DomainError, match="Choose present"):
-        services.save_roll_call(
+        save_roll_call(
             term.lesson(5),
             actor=term.get(term.lead),
             entries={term.child_ids[0]: MarkEntry("here")},
@@ -154,7 +154,7 @@ def test_one_mark_per_child_and_lesson_and_every_change_kept(ctx, term):
     assert result.written == 2
     assert marks_of(term.lesson_ids[4]) == {ids[0]: "present", ids[1]: "late", ids[2]: "absent"}
     assert db.session.scalar(select(db.func.count()).select_from(AttendanceMark)) == 3
-    history = services.lesson_history(term.lesson(5))
+    history = lesson_history(term.lesson(5))
     assert [(c.mark.child_id, c.before, c.after, c.changed_by_id) for c in history[:2]] == [
         (ids[2], "present", "absent", term.assistant.id),
         (ids[1], "present", "late", term.assistant.id),
@@ -172,7 +172,7 @@ def test_unchanged_and_blank_rows_are_not_written(ctx, term):
     seen = {term.child_ids[0]: (1, "present")}
     result = save(term, 5, {0: "present", 1: None}, seen=seen)
     assert result.written == 0
-    assert len(services.lesson_history(term.lesson(5))) == 1
+    assert len(lesson_history(term.lesson(5))) == 1
 
 
 def test_the_database_holds_one_mark_per_child_and_lesson(ctx, term):
@@ -203,7 +203,7 @@ def test_the_later_save_wins_for_the_marks_it_changed(ctx, term):
     assert second.written == 1
     assert second.applied_on_top == 1
     assert [o.name for o in second.others] == ["Youssef Benali"]
-    history = services.lesson_history(term.lesson(5))
+    history = lesson_history(term.lesson(5))
     assert {c.changed_by_id for c in history} == {term.lead.id, term.assistant.id}
     adam = [(c.before, c.after) for c in history if c.mark.child_id == ids[1]]
     assert adam == [("present", "late"), (None, "present")]
@@ -228,7 +228,7 @@ def test_the_same_change_twice_is_written_once(ctx, term):
     save(term, 5, {0: "absent"})
     result = save(term, 5, {0: "absent"}, by=term.assistant)
     assert result.written == 0
-    assert len(services.lesson_history(term.lesson(5))) == 1
+    assert len(lesson_history(term.lesson(5))) == 1
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,8 +12,17 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from lms.attendance import services
-from lms.attendance.models import AbsenceNotice, AttendanceMark, Checkout, FinalProjectMark
+from lms.attendance.models import (
+    AbsenceNotice,
+    AttendanceChange,
+    AttendanceMark,
+    Checkout,
+    FinalProjectMark,
+)
+from lms.attendance.notices import absence_emails_enabled, report_absence
+from lms.attendance.projects import completed_final_projects
+from lms.attendance.roll_call import check_out
+from lms.courses.models import Cohort
 from lms.extensions import db
 from lms.families import hooks as family_hooks
 from lms.families.hooks import TeachingPeriod
@@ -63,7 +72,7 @@ def lead(client, term):
 
 def test_the_roster_shows_each_child_in_one_row_with_what_matters(app, client, term):
     with app.app_context():
-        services.report_absence(
+        report_absence(
             term.lesson(6),
             term.child(2),
             actor=term.get(term.other_parent),
@@ -117,7 +126,7 @@ def test_everyone_present_then_the_exceptions_then_one_save(app, lead, term):
 
 def test_everyone_present_keeps_the_absences_the_parents_reported(app, lead, term, frozen_now):
     with app.app_context():
-        services.report_absence(term.lesson(6), term.child(0), actor=term.get(term.parent))
+        report_absence(term.lesson(6), term.child(0), actor=term.get(term.parent))
         db.session.commit()
         frozen_now.move_to(term.lesson(6).starts_at)
     page = lead.get(roster_url(term, 6)).get_data(as_text=True)
@@ -196,6 +205,35 @@ def test_a_coordinator_corrects_an_old_lesson_with_a_reason(app, client, term, f
     assert marks(app, term, 1)[term.child_ids[0]] == "present"
     history = client.get(f"{roster_url(term, 1)}/history").get_data(as_text=True)
     assert "Coordinator&#39;s correction: <bdi>Erreur de saisie</bdi>" in history
+
+
+def test_a_refused_roll_call_shows_the_roster_again_with_what_was_chosen(
+    app, client, term, frozen_now
+):
+    # The roll call service refuses after the form validated: the app shows the roster again
+    # (422) with the reason on its field or on top, the marks chosen and the reason typed.
+    with app.app_context():
+        mark(term, 1, {0: "absent"})
+        db.session.commit()
+    login(client, term.coordinator)
+    page = client.get(roster_url(term, 1)).get_data(as_text=True)
+    yasmine = term.child_ids[0]
+    data = form_of(page) | {f"status-{yasmine}": "present", "action": "save"}
+    response = client.post(roster_url(term, 1), data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="reason-error">Say why you correct' in page
+    assert f'id="m-{yasmine}-present" name="status-{yasmine}" value="present" checked' in page
+    stranger = {"status-999999": "present", "seen-999999": "0:", "reason": "Erreur de saisie"}
+    response = client.post(roster_url(term, 1), data=data | stranger)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "This child is not enrolled in the cohort on the lesson&#39;s date." in page
+    assert 'value="Erreur de saisie"' in page
+    assert f'id="m-{yasmine}-present" name="status-{yasmine}" value="present" checked' in page
+    assert marks(app, term, 1) == {yasmine: "absent"}
+    with app.app_context():
+        assert len(db.session.scalars(select(AttendanceChange)).all()) == 1
 
 
 def test_the_roster_in_french_and_arabic(app, client, term):
@@ -424,7 +462,7 @@ def test_final_projects_are_ticked_on_the_grid(app, client, make_term):
     )
     assert response.status_code == 302
     with app.app_context():
-        done = services.completed_final_projects([term.cohort_id])
+        done = completed_final_projects([term.cohort_id])
         assert done == {(term.cohort_id, term.child_ids[0]), (term.cohort_id, term.child_ids[2])}
     client.post(url, data={"completed": [str(term.child_ids[0])]})
     with app.app_context():
@@ -432,13 +470,41 @@ def test_final_projects_are_ticked_on_the_grid(app, client, make_term):
     assert projects == {term.child_ids[0]: True, term.child_ids[2]: False}
     page = client.get(client.post(url, data={"completed": ["abc"]}).headers["Location"])
     assert "The list was not sent correctly" in page.get_data(as_text=True)
-    page = client.get(client.post(url, data={"completed": ["999999"]}).headers["Location"])
+    grid = f"/attendance/cohorts/{term.cohort_id}#final-project"  # the form's `next`
+    response = client.post(url, data={"completed": ["999999"], "next": grid})
+    assert response.status_code == 303
+    assert response.headers["Location"] == grid
+    page = client.get(response.headers["Location"])
     assert "This child is not enrolled in the cohort." in page.get_data(as_text=True)
+    with app.app_context():
+        assert len(db.session.scalars(select(FinalProjectMark)).all()) == 2
+
+
+def test_a_refused_final_project_save_goes_back_to_the_grid_with_the_reason(app, client, make_term):
+    # A button POST refused by the service: the reason is flashed and the browser goes back
+    # where it came from (the referrer here, as no `next` is sent), 303; nothing is stored.
+    term = make_term(final_project=True)
+    login(client, term.lead)
+    grid = f"http://localhost/attendance/cohorts/{term.cohort_id}"
+    response = client.post(
+        f"/attendance/cohorts/{term.cohort_id}/final-project",
+        data={"completed": [str(term.child_ids[0]), "999999"]},
+        headers={"Referer": grid},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/attendance/cohorts/{term.cohort_id}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "This child is not enrolled in the cohort." in page
+    with app.app_context():
+        assert db.session.scalars(select(FinalProjectMark)).all() == []
 
 
 def test_no_final_project_for_courses_without_one(app, lead, term):
     url = f"/attendance/cohorts/{term.cohort_id}/final-project"
-    page = lead.get(lead.post(url, data={"completed": []}).headers["Location"])
+    grid = f"/attendance/cohorts/{term.cohort_id}"
+    response = lead.post(url, data={"completed": [], "next": grid})
+    assert response.status_code == 303
+    page = lead.get(response.headers["Location"])
     assert "This course has no final project." in page.get_data(as_text=True)
 
 
@@ -492,7 +558,7 @@ def test_no_absence_report_for_a_past_lesson_or_another_cohort(app, client, term
     assert response.status_code == 422
     assert "already started" in response.get_data(as_text=True)
     with app.app_context():
-        other_lesson = db.session.get(services.Cohort, term.other_cohort_id).lessons[-1].id
+        other_lesson = db.session.get(Cohort, term.other_cohort_id).lessons[-1].id
     other = f"/attendance/children/{term.child_ids[0]}/lessons/{other_lesson}/absence"
     assert client.get(other).status_code == 404
 
@@ -504,7 +570,7 @@ def test_the_absence_email_setting(app, client, term):
     assert client.post("/attendance/emails", data={"enabled": "maybe"}).status_code == 422
     assert client.post("/attendance/emails", data={"enabled": "no"}).status_code == 302
     with app.app_context():
-        assert not services.absence_emails_enabled(term.get(term.parent))
+        assert not absence_emails_enabled(term.get(term.parent))
     assert "You do not receive e-mails" in client.get("/attendance/family").get_data(as_text=True)
 
 
@@ -527,22 +593,20 @@ def test_the_parent_home_links_to_each_childs_attendance(app, client, term):
 
 
 def test_an_erased_childs_marks_stay_anonymous(app, client, term):
-    from lms.families import services as families
+    from lms.families.data_rights import _erase_child, child_erasure_preview
 
     with app.app_context():
         mark(term, 5, {0: "present"})
-        services.check_out(
+        check_out(
             term.lesson(5),
             term.child(0),
             actor=term.get(term.lead),
             collector=f"pickup-{term.pickup_id}",
         )
-        services.report_absence(
-            term.lesson(8), term.child(0), actor=term.get(term.parent), reason="Voyage"
-        )
-        preview = families.child_erasure_preview(term.child(0))
+        report_absence(term.lesson(8), term.child(0), actor=term.get(term.parent), reason="Voyage")
+        preview = child_erasure_preview(term.child(0))
         assert any("Attendance marks stay" in str(line) for line in preview.from_other_domains)
-        families._erase_child(term.child(0))
+        _erase_child(term.child(0))
         db.session.commit()
         assert db.session.scalars(select(AbsenceNotice.reason)).all() == [None]
         assert db.session.scalars(select(Checkout.collector_name)).all() == [None]
@@ -550,11 +614,11 @@ def test_an_erased_childs_marks_stay_anonymous(app, client, term):
 
 
 def test_the_family_export_includes_attendance(app, client, term):
-    from lms.families import services as families
+    from lms.families.data_rights import export_family
 
     with app.app_context():
         mark(term, 1, {0: "present"})
-        data = families.export_family(term.get(term.parent))
+        data = export_family(term.get(term.parent))
     rows = data["attendance"]
     assert {"child": "Yasmine", "record": "mark", "value": "present"}.items() <= rows[0].items()
     assert timedelta  # imported for other tests

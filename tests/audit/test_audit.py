@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts import services as accounts
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.audit import services
 from lms.audit.models import AuditEntry
 from lms.extensions import db
+from lms.roles import Role
 
 
 def test_record_keeps_plain_details(app, coordinator):

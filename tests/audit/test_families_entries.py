@@ -7,11 +7,13 @@ from datetime import date
 
 from sqlalchemy import select
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.audit.models import AuditEntry
 from lms.extensions import db
-from lms.families import services
+from lms.families.children import save_health, set_photo_consent
+from lms.families.data_rights import erase_account, erase_child
 from lms.families.models import Child
+from lms.roles import Role
 from tests import builders
 from tests.conftest import PASSWORD
 
@@ -37,12 +39,10 @@ def test_consents_and_health_data_are_audited(app, parent):
     with app.app_context():
         karim = db.session.get(User, parent.id)
         child = _child(karim)
-        services.set_photo_consent(child, actor=karim, granted=True)
-        services.set_photo_consent(child, actor=karim, granted=True)  # no change: no entry
-        services.save_health(
-            child, actor=karim, consent=True, allergies="Arachides", medical_notes="Asthme"
-        )
-        services.save_health(child, actor=karim, consent=False, allergies=None, medical_notes=None)
+        set_photo_consent(child, actor=karim, granted=True)
+        set_photo_consent(child, actor=karim, granted=True)  # no change: no entry
+        save_health(child, actor=karim, consent=True, allergies="Arachides", medical_notes="Asthme")
+        save_health(child, actor=karim, consent=False, allergies=None, medical_notes=None)
         consents = _entries("family.consent")
         assert [(e.details["kind"], e.details["granted"]) for e in consents] == [
             ("photo", True),
@@ -63,7 +63,7 @@ def test_erasures_are_audited(app, parent, make_user):
     with app.app_context():
         karim = db.session.get(User, parent.id)
         yasmine = _child(karim)
-        services.erase_child(yasmine, actor=karim, password=PASSWORD)
+        erase_child(yasmine, actor=karim, password=PASSWORD)
         [entry] = _entries("family.child_erased")
         assert (entry.actor_id, entry.subject_type, entry.subject_id) == (
             karim.id,
@@ -72,7 +72,7 @@ def test_erasures_are_audited(app, parent, make_user):
         )
         tazi = db.session.get(User, omar.id)
         rania = _child(tazi, "Rania")
-        services.erase_account(tazi, password=PASSWORD)
+        erase_account(tazi, password=PASSWORD)
         [entry] = _entries("family.account_erased")
         assert (entry.subject_type, entry.subject_id) == ("users", tazi.id)
         assert entry.details == {"children": [rania.id]}

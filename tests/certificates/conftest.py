@@ -9,12 +9,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from lms.accounts.models import Role
 from lms.certificates import eligibility as eligibility_module
 from lms.certificates.codes import new_code
-from lms.courses import services as courses
+from lms.courses.scheduling import create_room
 from lms.extensions import db
-from lms.families.services import Person
+from lms.families.contacts import Person
+from lms.roles import Role
 from tests import builders
 from tests.conftest import get
 
@@ -70,7 +70,7 @@ def finished(app, coordinator, instructor, make_user) -> SimpleNamespace:
     """A robotics cohort that ended in June 2026, with three enrolled children of two families."""
     with app.app_context():
         boss = get(coordinator)
-        room = courses.create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
+        room = create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
         course = builders.robotics_course(
             boss, summary_fr="Robots.", min_age=8, max_age=11, price_centimes=80000
         )

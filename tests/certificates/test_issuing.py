@@ -18,7 +18,7 @@ from lms.courses.models import Cohort
 from lms.enrolment.models import Enrolment
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families import services as families
+from lms.families.data_rights import child_erasure_preview, erase_child
 from lms.families.models import Child
 from lms.notifications.models import OutboxMessage
 from tests.conftest import PASSWORD
@@ -166,9 +166,9 @@ def test_erasing_the_child_keeps_the_code_and_says_erased(app, finished):
         path = Path(app.instance_path) / certificate.pdf_path
         karim = db.session.get(User, finished.karim)
         child = db.session.get(Child, certificate.child_id)
-        preview = families.child_erasure_preview(child)
+        preview = child_erasure_preview(child)
         assert any("1 certificat" in str(line) for line in preview.from_other_domains)
-        families.erase_child(child, actor=karim, password=PASSWORD)
+        erase_child(child, actor=karim, password=PASSWORD)
         db.session.commit()
         assert not path.exists()
         assert services.verify(certificate.code).state == "erased"

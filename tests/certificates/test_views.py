@@ -6,8 +6,10 @@ import io
 import zipfile
 
 import pytest
+from sqlalchemy import select
 
 from lms.accounts.models import User
+from lms.audit.models import AuditEntry
 from lms.certificates import services
 from lms.certificates.models import Certificate
 from lms.courses.models import Cohort
@@ -77,6 +79,24 @@ def test_override_needs_a_reason_through_the_page(app, client, finished, attenda
     assert "Indiquez un motif" in response.get_data(as_text=True)
     response = client.post(url, data={"reason": "Maladie"}, follow_redirects=True)
     assert "délivré" in response.get_data(as_text=True)
+
+
+def test_a_refused_issue_flashes_the_reason_and_goes_back_to_the_cohort(
+    app, client, finished, attendance
+):
+    attendance[finished.enrolments[0]] = (0.4, ["Présence 40 %."])
+    login(client, user(app, finished.coordinator))
+    back = f"/coordinator/cohorts/{finished.cohort}/certificates"
+    response = client.post(
+        f"/coordinator/enrolments/{finished.enrolments[0]}/certificate",
+        data={"reason": "", "next": back},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == back
+    assert "Indiquez un motif" in client.get(back).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(Certificate)).all() == []
+        assert db.session.scalars(select(AuditEntry)).all() == []
 
 
 @pytest.mark.parametrize("who", ["guardian", "coordinator"])

@@ -9,10 +9,14 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 
-from lms.accounts.models import Role, User
-from lms.courses import hooks, services
+from lms.accounts.models import User
+from lms.courses import hooks
+from lms.courses.catalogue import CourseDetails, create_course
+from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import Cohort, CohortStatus, Course, Room
+from lms.courses.scheduling import create_room
 from lms.extensions import db
+from lms.roles import Role
 from tests import builders
 
 # Monday 7 September 2026, 09:00 in Tangier (UTC+1 until 20 September 2026).
@@ -46,24 +50,24 @@ def staff(ctx, coordinator, instructor, make_user) -> SimpleNamespace:
 
 @pytest.fixture
 def room(staff) -> Room:
-    return services.create_room(actor=staff.coordinator, name="Salle Ada Lovelace", capacity=14)
+    return create_room(actor=staff.coordinator, name="Salle Ada Lovelace", capacity=14)
 
 
 @pytest.fixture
 def other_room(staff) -> Room:
-    return services.create_room(actor=staff.coordinator, name="Atelier Al-Jazari", capacity=12)
+    return create_room(actor=staff.coordinator, name="Atelier Al-Jazari", capacity=12)
 
 
-def course_details(**overrides) -> services.CourseDetails:
+def course_details(**overrides) -> CourseDetails:
     """The robotics course of tests/builders.py, for ages 8 to 11 at 800 MAD."""
     values = {**builders.ROBOTICS, "min_age": 8, "max_age": 11, "price_centimes": 80000}
-    return services.CourseDetails(**{**values, **overrides})
+    return CourseDetails(**{**values, **overrides})
 
 
 @pytest.fixture
 def make_course(staff) -> Callable[..., Course]:
     def make(prerequisite_ids=(), **overrides) -> Course:
-        return services.create_course(
+        return create_course(
             course_details(**overrides), actor=staff.coordinator, prerequisite_ids=prerequisite_ids
         )
 
@@ -81,7 +85,6 @@ def make_cohort(staff, room, course) -> Callable[..., Cohort]:
 
     def make(**overrides) -> Cohort:
         values = {
-            "actor": staff.coordinator,
             "course": course,
             "room": room,
             "lead": staff.lead,
@@ -90,10 +93,13 @@ def make_cohort(staff, room, course) -> Callable[..., Cohort]:
             "weekdays": [2],
             "start_time": time(14, 30),
             "duration_minutes": 90,
-            "status": CohortStatus.OPEN,
         }
         values.update(overrides)
-        return services.create_cohort(**values)
+        options = {
+            "status": values.pop("status", CohortStatus.OPEN),
+            "allow_past": values.pop("allow_past", False),
+        }
+        return create_cohort(CohortPlan(**values), actor=staff.coordinator, **options)
 
     return make
 

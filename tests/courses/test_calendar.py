@@ -9,8 +9,8 @@ import time_machine
 from icalendar import Calendar
 
 from lms.accounts.models import User
-from lms.courses import services
 from lms.courses.models import CohortStatus
+from lms.courses.scheduling import add_makeup_lesson, cancel_lesson, move_lesson
 from lms.extensions import db
 
 
@@ -25,7 +25,7 @@ def events(calendar: Calendar) -> list:
 
 
 def test_public_cohort_feed(client, staff, cohort):
-    services.cancel_lesson(cohort.lessons[1], actor=staff.coordinator, note="Panne de courant")
+    cancel_lesson(cohort.lessons[1], actor=staff.coordinator, note="Panne de courant")
     db.session.commit()
     calendar = parse(client.get(f"/catalogue/cohorts/{cohort.id}/calendar.ics"))
 
@@ -50,13 +50,14 @@ def test_public_cohort_feed(client, staff, cohort):
 
 
 def test_feed_in_the_visitors_language(client, cohort):
+    db.session.commit()
     client.set_cookie("lang", "ar")
     calendar = parse(client.get(f"/catalogue/cohorts/{cohort.id}/calendar.ics"))
     assert str(events(calendar)[0]["summary"]) == "روبوتات ليغو"
 
 
 def test_a_moved_lesson_and_a_make_up_lesson_in_another_room(client, staff, cohort, other_room):
-    services.move_lesson(
+    move_lesson(
         cohort.lessons[0],
         actor=staff.coordinator,
         on_date=date(2026, 10, 10),
@@ -64,7 +65,7 @@ def test_a_moved_lesson_and_a_make_up_lesson_in_another_room(client, staff, coho
         duration_minutes=90,
         room=other_room,
     )
-    services.add_makeup_lesson(
+    add_makeup_lesson(
         cohort, actor=staff.coordinator, on_date=date(2026, 12, 5), start_time=time(10, 0)
     )
     db.session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -10,12 +11,22 @@ from flask_babel import format_time
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from lms.accounts.models import Role, User
-from lms.courses import services
+from lms.accounts.models import User
+from lms.courses.cohorts import CohortPlan, set_cohort_status, update_cohort
 from lms.courses.models import Cohort, CohortStatus, Lesson, LessonStatus
+from lms.courses.scheduling import (
+    add_makeup_lesson,
+    cancel_lesson,
+    cancel_lessons_during,
+    create_closure,
+    create_room,
+    move_lesson,
+    pattern_dates,
+)
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.notifications.models import OutboxMessage
+from lms.roles import Role
 
 
 def local_days(cohort: Cohort) -> list[date]:
@@ -66,10 +77,10 @@ def test_several_weekdays_and_inclusive_bounds(make_cohort):
 
 
 def test_closures_are_skipped_single_days_and_ranges(staff, make_cohort):
-    services.create_closure(
+    create_closure(
         actor=staff.coordinator, starts_on=date(2026, 11, 18), label="Fête de l'Indépendance"
     )
-    services.create_closure(
+    create_closure(
         actor=staff.coordinator,
         starts_on=date(2026, 10, 26),
         ends_on=date(2026, 11, 1),
@@ -90,13 +101,13 @@ def test_a_pattern_that_yields_no_lesson_is_refused(staff, make_cohort):
     assert refused.value.field == "weekdays"
     assert "no lesson" in str(refused.value)
 
-    services.create_closure(actor=staff.coordinator, starts_on=date(2026, 10, 7), label="Fermé")
+    create_closure(actor=staff.coordinator, starts_on=date(2026, 10, 7), label="Fermé")
     with pytest.raises(DomainError, match="no lesson"):
         make_cohort(start_date=date(2026, 10, 7), end_date=date(2026, 10, 7))
 
 
 def test_pattern_dates_is_a_pure_function():
-    assert services.pattern_dates(date(2026, 10, 1), date(2026, 10, 11), "06", []) == [
+    assert pattern_dates(date(2026, 10, 1), date(2026, 10, 11), "06", []) == [
         date(2026, 10, 4),
         date(2026, 10, 5),
         date(2026, 10, 11),
@@ -158,7 +169,7 @@ def test_naive_datetimes_never_reach_the_database(ctx, cohort):
 
 
 def test_make_up_lesson_takes_the_next_number(staff, cohort, other_room):
-    lesson = services.add_makeup_lesson(
+    lesson = add_makeup_lesson(
         cohort,
         actor=staff.coordinator,
         on_date=date(2026, 12, 5),
@@ -175,23 +186,23 @@ def test_make_up_lesson_takes_the_next_number(staff, cohort, other_room):
 
 
 def test_make_up_on_a_closure_or_in_the_past_is_refused(staff, cohort):
-    services.create_closure(actor=staff.coordinator, starts_on=date(2026, 12, 5), label="Fermé")
+    create_closure(actor=staff.coordinator, starts_on=date(2026, 12, 5), label="Fermé")
     with pytest.raises(DomainError, match="closed") as refused:
-        services.add_makeup_lesson(
+        add_makeup_lesson(
             cohort, actor=staff.coordinator, on_date=date(2026, 12, 5), start_time=time(10, 0)
         )
     assert refused.value.field == "date"
     with pytest.raises(DomainError, match="future"):
-        services.add_makeup_lesson(
+        add_makeup_lesson(
             cohort, actor=staff.coordinator, on_date=date(2026, 9, 1), start_time=time(10, 0)
         )
 
 
 def test_make_up_in_a_room_too_small_is_refused(staff, make_cohort):
     cohort = make_cohort(capacity=12)
-    small = services.create_room(actor=staff.coordinator, name="Petite salle", capacity=10)
+    small = create_room(actor=staff.coordinator, name="Petite salle", capacity=10)
     with pytest.raises(DomainError, match="holds only 10 children"):
-        services.add_makeup_lesson(
+        add_makeup_lesson(
             cohort,
             actor=staff.coordinator,
             on_date=date(2026, 12, 5),
@@ -202,7 +213,7 @@ def test_make_up_in_a_room_too_small_is_refused(staff, make_cohort):
 
 def test_move_a_lesson(staff, cohort):
     lesson = cohort.lessons[2]
-    moved = services.move_lesson(
+    moved = move_lesson(
         lesson,
         actor=staff.coordinator,
         on_date=date(2026, 10, 24),
@@ -223,10 +234,10 @@ def test_move_refusals(staff, cohort):
     lesson = cohort.lessons[0]
     same = {"on_date": date(2026, 10, 7), "start_time": time(14, 30), "duration_minutes": 90}
     with pytest.raises(DomainError, match="Nothing changes"):
-        services.move_lesson(lesson, actor=staff.coordinator, **same)
-    services.create_closure(actor=staff.coordinator, starts_on=date(2026, 10, 8), label="Fermé")
+        move_lesson(lesson, actor=staff.coordinator, **same)
+    create_closure(actor=staff.coordinator, starts_on=date(2026, 10, 8), label="Fermé")
     with pytest.raises(DomainError, match="closed"):
-        services.move_lesson(
+        move_lesson(
             lesson,
             actor=staff.coordinator,
             on_date=date(2026, 10, 8),
@@ -235,7 +246,7 @@ def test_move_refusals(staff, cohort):
         )
     # A lesson cannot be moved onto another lesson of the same cohort either.
     with pytest.raises(DomainError, match="already"):
-        services.move_lesson(
+        move_lesson(
             lesson,
             actor=staff.coordinator,
             on_date=date(2026, 10, 14),
@@ -245,13 +256,13 @@ def test_move_refusals(staff, cohort):
 
 
 def test_cancel_a_lesson(staff, cohort):
-    lesson = services.cancel_lesson(cohort.lessons[1], actor=staff.coordinator, note="Panne")
+    lesson = cancel_lesson(cohort.lessons[1], actor=staff.coordinator, note="Panne")
     assert lesson.status == LessonStatus.CANCELLED
     assert lesson.revision == 1
     with pytest.raises(DomainError, match="cancelled"):
-        services.cancel_lesson(lesson, actor=staff.coordinator)
+        cancel_lesson(lesson, actor=staff.coordinator)
     with pytest.raises(DomainError, match="cancelled"):
-        services.move_lesson(
+        move_lesson(
             lesson,
             actor=staff.coordinator,
             on_date=date(2026, 10, 24),
@@ -263,12 +274,12 @@ def test_cancel_a_lesson(staff, cohort):
 def test_past_lessons_cannot_change(staff, cohort, frozen_now):
     frozen_now.move_to(datetime(2026, 10, 8, 9, 0, tzinfo=UTC))
     with pytest.raises(DomainError, match="already"):
-        services.cancel_lesson(cohort.lessons[0], actor=staff.coordinator)
+        cancel_lesson(cohort.lessons[0], actor=staff.coordinator)
 
 
 def test_only_coordinators_change_the_timetable(staff, cohort):
     with pytest.raises(DomainError, match="Only coordinators"):
-        services.cancel_lesson(cohort.lessons[0], actor=staff.lead)
+        cancel_lesson(cohort.lessons[0], actor=staff.lead)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -276,7 +287,7 @@ def test_only_coordinators_change_the_timetable(staff, cohort):
 
 
 def test_without_an_enrolment_domain_nobody_is_told(staff, cohort):
-    services.cancel_lesson(cohort.lessons[0], actor=staff.coordinator)
+    cancel_lesson(cohort.lessons[0], actor=staff.coordinator)
     assert outbox() == []
 
 
@@ -285,7 +296,7 @@ def test_changes_queue_an_email_to_each_parent_once(staff, cohort, families, mak
     nadia = db.session.get(User, make_user(Role.PARENT, full_name="Nadia Bennani", locale="ar").id)
     families.recipients[cohort.id] = [karim, nadia, karim]
 
-    services.move_lesson(
+    move_lesson(
         cohort.lessons[0],
         actor=staff.coordinator,
         on_date=date(2026, 10, 10),
@@ -305,8 +316,8 @@ def test_changes_queue_an_email_to_each_parent_once(staff, cohort, families, mak
     assert "Le lab accueille un salon mercredi." in moved[0].body
     assert "روبوتات ليغو" in moved[1].subject  # the course's Arabic title
 
-    services.cancel_lesson(cohort.lessons[1], actor=staff.coordinator)
-    services.add_makeup_lesson(
+    cancel_lesson(cohort.lessons[1], actor=staff.coordinator)
+    add_makeup_lesson(
         cohort, actor=staff.coordinator, on_date=date(2026, 12, 5), start_time=time(10, 0)
     )
     assert [m.template for m in outbox()[2:]] == [
@@ -320,7 +331,7 @@ def test_changes_queue_an_email_to_each_parent_once(staff, cohort, families, mak
 def test_a_refused_change_tells_nobody(staff, cohort, families, parent):
     families.recipients[cohort.id] = [db.session.get(User, parent.id)]
     with pytest.raises(DomainError):
-        services.move_lesson(
+        move_lesson(
             cohort.lessons[0],
             actor=staff.coordinator,
             on_date=date(2026, 9, 1),
@@ -339,54 +350,39 @@ def test_cancelling_a_cohort_cancels_its_future_lessons_and_tells_families(
 ):
     families.recipients[cohort.id] = [db.session.get(User, parent.id)]
     frozen_now.move_to(datetime(2026, 10, 20, 9, 0, tzinfo=UTC))
-    services.set_cohort_status(cohort, CohortStatus.CANCELLED, actor=staff.coordinator)
+    set_cohort_status(cohort, CohortStatus.CANCELLED, actor=staff.coordinator)
     statuses = [lesson.status for lesson in cohort.lessons]
     assert statuses[:2] == [LessonStatus.SCHEDULED] * 2  # already taught
     assert set(statuses[2:]) == {LessonStatus.CANCELLED}
     assert [m.template for m in outbox()] == ["cohort_cancelled"]
     with pytest.raises(DomainError, match="not possible"):
-        services.set_cohort_status(cohort, CohortStatus.OPEN, actor=staff.coordinator)
+        set_cohort_status(cohort, CohortStatus.OPEN, actor=staff.coordinator)
 
 
 def test_status_rules(staff, make_cohort, make_course, frozen_now):
     hidden = make_course(title_fr="Cours caché", published=False)
     draft = make_cohort(course=hidden, status=CohortStatus.DRAFT)
     with pytest.raises(DomainError, match="Publish the course"):
-        services.set_cohort_status(draft, CohortStatus.OPEN, actor=staff.coordinator)
+        set_cohort_status(draft, CohortStatus.OPEN, actor=staff.coordinator)
     with pytest.raises(DomainError, match="Publish the course"):
         make_cohort(course=hidden, start_time=time(17, 0))
     with pytest.raises(DomainError, match="not possible"):
-        services.set_cohort_status(draft, CohortStatus.COMPLETED, actor=staff.coordinator)
+        set_cohort_status(draft, CohortStatus.COMPLETED, actor=staff.coordinator)
 
     running = make_cohort(start_time=time(10, 0))
     with pytest.raises(DomainError, match="after its last lesson"):
-        services.set_cohort_status(running, CohortStatus.COMPLETED, actor=staff.coordinator)
+        set_cohort_status(running, CohortStatus.COMPLETED, actor=staff.coordinator)
     frozen_now.move_to(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
-    services.set_cohort_status(running, CohortStatus.COMPLETED, actor=staff.coordinator)
+    set_cohort_status(running, CohortStatus.COMPLETED, actor=staff.coordinator)
     assert running.status == CohortStatus.COMPLETED
     with pytest.raises(DomainError, match="cancelled or completed"):
-        services.add_makeup_lesson(
+        add_makeup_lesson(
             running, actor=staff.coordinator, on_date=date(2026, 12, 5), start_time=time(10, 0)
         )
 
 
 def _edit(cohort: Cohort, staff, **changes):
-    values = {
-        "room": cohort.room,
-        "lead": cohort.lead,
-        "assistants": cohort.assistants,
-        "capacity": cohort.capacity,
-        "language": cohort.language,
-        "start_date": cohort.start_date,
-        "end_date": cohort.end_date,
-        "weekdays": cohort.weekdays,
-        "start_time": cohort.start_time,
-        "duration_minutes": cohort.duration_minutes,
-        "enrolment_opens_at": cohort.enrolment_opens_at,
-        "enrolment_closes_at": cohort.enrolment_closes_at,
-    }
-    values.update(changes)
-    return services.update_cohort(cohort, actor=staff.coordinator, **values)
+    return update_cohort(cohort, replace(CohortPlan.of(cohort), **changes), actor=staff.coordinator)
 
 
 def test_a_draft_is_planned_again_when_its_pattern_changes(staff, make_cohort):
@@ -435,33 +431,33 @@ def test_a_closure_can_cancel_the_lessons_already_planned(staff, cohort, familie
     """An unplanned closure (works in the building): the lessons of those days are cancelled,
     with the reason as their note, and each group's families get one e-mail per lesson."""
     families.recipients[cohort.id] = [db.session.get(User, parent.id)]
-    closure = services.create_closure(
+    closure = create_closure(
         actor=staff.coordinator,
         starts_on=date(2026, 11, 16),
         ends_on=date(2026, 11, 20),
         label="Travaux dans le bâtiment",
     )
-    cancelled, left = services.cancel_lessons_during(closure, actor=staff.coordinator)
+    cancelled, left = cancel_lessons_during(closure, actor=staff.coordinator)
     assert [lesson.number for lesson in cancelled] == [7]
     assert left == []
     assert cancelled[0].status == LessonStatus.CANCELLED
     assert cancelled[0].note == "Travaux dans le bâtiment"
     assert [m.template for m in outbox()] == ["lesson_cancelled"]
     # Done twice, nothing more happens; and only coordinators may do it.
-    assert services.cancel_lessons_during(closure, actor=staff.coordinator) == ([], [])
+    assert cancel_lessons_during(closure, actor=staff.coordinator) == ([], [])
     with pytest.raises(DomainError, match="Only coordinators"):
-        services.cancel_lessons_during(closure, actor=staff.lead)
+        cancel_lessons_during(closure, actor=staff.lead)
 
 
 def test_a_closure_leaves_the_lessons_already_taught(staff, cohort, frozen_now):
     frozen_now.move_to(datetime(2026, 10, 15, 9, 0, tzinfo=UTC))  # lessons 1 and 2 are over
-    closure = services.create_closure(
+    closure = create_closure(
         actor=staff.coordinator,
         starts_on=date(2026, 10, 5),
         ends_on=date(2026, 10, 25),
         label="Saisie tardive",
     )
-    cancelled, left = services.cancel_lessons_during(closure, actor=staff.coordinator)
+    cancelled, left = cancel_lessons_during(closure, actor=staff.coordinator)
     assert [lesson.number for lesson in left] == [1, 2]
     assert [lesson.number for lesson in cancelled] == [3]
     assert {lesson.status for lesson in left} == {LessonStatus.SCHEDULED}

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 
 import pytest
 
-from lms.accounts.models import Role, User
-from lms.courses import services
+from lms.accounts.models import User
+from lms.courses.catalogue import create_course, update_course
+from lms.courses.cohorts import CohortPlan, set_cohort_status, update_cohort
 from lms.courses.models import CohortStatus
+from lms.courses.scheduling import (
+    add_makeup_lesson,
+    cancel_lesson,
+    closure_on,
+    create_closure,
+    create_room,
+    scheduled_lessons_during,
+    update_room,
+)
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.roles import Role
 from tests.courses.conftest import course_details
 
 
@@ -57,22 +69,22 @@ def config_overrides() -> dict:
 )
 def test_course_refusals(staff, changes, field, match):
     with refused(field, match):
-        services.create_course(course_details(**changes), actor=staff.coordinator)
+        create_course(course_details(**changes), actor=staff.coordinator)
 
 
 def test_programme_ages_come_from_the_configuration(app, staff):
     app.config["PROGRAMME_MAX_AGE"] = 16
-    course = services.create_course(course_details(min_age=13, max_age=16), actor=staff.coordinator)
+    course = create_course(course_details(min_age=13, max_age=16), actor=staff.coordinator)
     assert (course.min_age, course.max_age) == (13, 16)
 
 
 def test_course_titles_are_unique_whatever_the_case(staff, course):
     with refused("title_fr", "already has this title"):
-        services.create_course(course_details(title_fr="robotique lego"), actor=staff.coordinator)
+        create_course(course_details(title_fr="robotique lego"), actor=staff.coordinator)
 
 
 def test_course_translations_fall_back_to_french(staff):
-    course = services.create_course(
+    course = create_course(
         course_details(title_fr="Arduino", title_ar="  ", summary_en="Sensors and motors."),
         actor=staff.coordinator,
     )
@@ -88,12 +100,12 @@ def test_prerequisites(staff, make_course):
     arduino = make_course(title_fr="Arduino", prerequisite_ids=[python.id])
     assert arduino.prerequisites == [python]
     with refused("prerequisites", "own prerequisite"):
-        services.update_course(
+        update_course(
             python, course_details(title_fr="Python"), actor=staff.coordinator,
             prerequisite_ids=[python.id],
         )  # fmt: skip
     with refused("prerequisites", "circle"):
-        services.update_course(
+        update_course(
             scratch, course_details(title_fr="Scratch Junior"), actor=staff.coordinator,
             prerequisite_ids=[arduino.id],
         )  # fmt: skip
@@ -103,16 +115,16 @@ def test_prerequisites(staff, make_course):
 
 def test_a_course_with_an_open_cohort_stays_published(staff, course, cohort):
     with refused("published", "before unpublishing"):
-        services.update_course(
+        update_course(
             course, course_details(published=False), actor=staff.coordinator, prerequisite_ids=[]
         )
 
 
 def test_only_coordinators_edit_the_catalogue(staff):
     with pytest.raises(DomainError, match="Only coordinators"):
-        services.create_course(course_details(), actor=staff.lead)
+        create_course(course_details(), actor=staff.lead)
     with pytest.raises(DomainError, match="Only coordinators"):
-        services.create_room(actor=staff.lead, name="Salle", capacity=10)
+        create_room(actor=staff.lead, name="Salle", capacity=10)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,53 +134,53 @@ def test_only_coordinators_edit_the_catalogue(staff):
 def test_rooms(app, staff, room):
     assert room.site == "Technopark de Tanger"
     with refused("name", "already has a room"):
-        services.create_room(actor=staff.coordinator, name="salle ada lovelace", capacity=10)
-    other_site = services.create_room(
+        create_room(actor=staff.coordinator, name="salle ada lovelace", capacity=10)
+    other_site = create_room(
         actor=staff.coordinator, name="Salle Ada Lovelace", capacity=10, site="Lycée Regnault"
     )
     assert other_site.site == "Lycée Regnault"
     with refused("capacity", "at least one"):
-        services.create_room(actor=staff.coordinator, name="Placard", capacity=0)
+        create_room(actor=staff.coordinator, name="Placard", capacity=0)
 
 
 def test_a_room_never_shrinks_below_a_cohort_using_it(staff, room, make_cohort):
     make_cohort(capacity=12)
     with refused("capacity", "has 12 seats"):
-        services.update_room(room, actor=staff.coordinator, name=room.name, capacity=10, site="")
-    services.update_room(room, actor=staff.coordinator, name="Salle A", capacity=12, site="")
+        update_room(room, actor=staff.coordinator, name=room.name, capacity=10, site="")
+    update_room(room, actor=staff.coordinator, name="Salle A", capacity=12, site="")
     assert (room.name, room.capacity) == ("Salle A", 12)
 
 
 def test_closures(staff):
     with refused("ends_on", "before the first day"):
-        services.create_closure(
+        create_closure(
             actor=staff.coordinator,
             starts_on=date(2026, 11, 18),
             ends_on=date(2026, 11, 17),
             label="Erreur",
         )
     with refused("label", "why"):
-        services.create_closure(actor=staff.coordinator, starts_on=date(2026, 11, 18), label=" ")
+        create_closure(actor=staff.coordinator, starts_on=date(2026, 11, 18), label=" ")
     with refused("ends_on", "at most a year"):
-        services.create_closure(
+        create_closure(
             actor=staff.coordinator,
             starts_on=date(2026, 1, 1),
             ends_on=date(2027, 6, 1),
             label="Travaux",
         )
-    closure = services.create_closure(
+    closure = create_closure(
         actor=staff.coordinator, starts_on=date(2026, 11, 18), label="Fête de l'Indépendance"
     )
     assert closure.ends_on == closure.starts_on
-    assert services.closure_on(date(2026, 11, 18)) == closure
+    assert closure_on(date(2026, 11, 18)) == closure
 
 
 def test_closure_reports_lessons_already_planned(staff, cohort):
-    closure = services.create_closure(
+    closure = create_closure(
         actor=staff.coordinator, starts_on=date(2026, 11, 16), ends_on=date(2026, 11, 20),
         label="Semaine de travaux",
     )  # fmt: skip
-    assert [lesson.number for lesson in services.scheduled_lessons_during(closure)] == [7]
+    assert [lesson.number for lesson in scheduled_lessons_during(closure)] == [7]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,13 +271,13 @@ def test_back_to_back_lessons_and_other_days_are_fine(staff, make_cohort, other_
 def test_cancelled_lessons_and_cohorts_free_the_room(staff, make_cohort, make_user):
     first = make_cohort()
     other = db.session.get(User, make_user(Role.INSTRUCTOR).id)
-    services.cancel_lesson(first.lessons[0], actor=staff.coordinator)
+    cancel_lesson(first.lessons[0], actor=staff.coordinator)
     # 7 October is free again, the other Wednesdays are not.
     lone = make_cohort(lead=other, start_date=date(2026, 10, 7), end_date=date(2026, 10, 7))
     assert len(lone.lessons) == 1
     with refused("room_id", "already booked"):
         make_cohort(lead=other, start_date=date(2026, 10, 14), end_date=date(2026, 10, 14))
-    services.set_cohort_status(first, CohortStatus.CANCELLED, actor=staff.coordinator)
+    set_cohort_status(first, CohortStatus.CANCELLED, actor=staff.coordinator)
     again = make_cohort(lead=other, start_date=date(2026, 10, 14), end_date=date(2026, 10, 21))
     assert len(again.lessons) == 2
 
@@ -273,30 +285,18 @@ def test_cancelled_lessons_and_cohorts_free_the_room(staff, make_cohort, make_us
 def test_changing_a_cohorts_room_or_team_checks_bookings(staff, make_cohort, other_room):
     make_cohort(room=other_room, lead=staff.assistant)
     cohort = make_cohort(start_time=time(10, 0))
-    services.update_cohort(
-        cohort, actor=staff.coordinator, room=other_room, lead=staff.lead, assistants=[],
-        capacity=12, language="fr", start_date=cohort.start_date, end_date=cohort.end_date,
-        weekdays=cohort.weekdays, start_time=cohort.start_time,
-        duration_minutes=cohort.duration_minutes, enrolment_opens_at=None,
-        enrolment_closes_at=None,
-    )  # fmt: skip
+    update_cohort(cohort, replace(CohortPlan.of(cohort), room=other_room), actor=staff.coordinator)
     assert cohort.room == other_room
     busy = make_cohort(start_time=time(14, 30))
     with refused("room_id", "Atelier Al-Jazari is already booked"):
-        services.update_cohort(
-            busy, actor=staff.coordinator, room=other_room, lead=staff.lead, assistants=[],
-            capacity=12, language="fr", start_date=busy.start_date, end_date=busy.end_date,
-            weekdays=busy.weekdays, start_time=busy.start_time,
-            duration_minutes=busy.duration_minutes, enrolment_opens_at=None,
-            enrolment_closes_at=None,
-        )  # fmt: skip
+        update_cohort(busy, replace(CohortPlan.of(busy), room=other_room), actor=staff.coordinator)
 
 
 def test_a_make_up_lesson_cannot_double_book(staff, make_cohort, other_room):
     make_cohort(room=other_room, lead=staff.assistant, weekdays=[5], start_time=time(10, 0))
     cohort = make_cohort()
     with refused("room_id", "already booked"):
-        services.add_makeup_lesson(
+        add_makeup_lesson(
             cohort,
             actor=staff.coordinator,
             on_date=date(2026, 10, 10),

@@ -8,11 +8,12 @@ from datetime import UTC, date, datetime, time
 import pytest
 from sqlalchemy import func, select
 
-from lms.accounts.models import Role, User
-from lms.courses import services
+from lms.accounts.models import User
 from lms.courses.models import Closure, Cohort, CohortStatus, Course, Lesson, LessonStatus, Room
+from lms.courses.scheduling import cancel_lesson, create_closure
 from lms.extensions import db
 from lms.notifications.models import OutboxMessage
+from lms.roles import Role
 
 
 def text(response) -> str:
@@ -88,6 +89,7 @@ def test_create_and_edit_a_course(as_coordinator, staff, course):
     ],
 )
 def test_course_form_refusals(as_coordinator, course, changes, message):
+    db.session.commit()
     response = as_coordinator.post("/coordinator/courses/new", data=course_form(**changes))
     assert response.status_code == 422
     page = text(response)
@@ -284,12 +286,56 @@ def test_edit_a_cohort_and_change_its_status(as_coordinator, staff, make_cohort,
     assert cohort.status == CohortStatus.OPEN
     page = text(as_coordinator.post(status, data={"status": "completed"}, follow_redirects=True))
     assert "Une cohorte est terminée après sa dernière séance." in page
-    assert as_coordinator.post(status, data={"status": "nonsense"}).status_code == 302
+    assert as_coordinator.post(status, data={"status": "nonsense"}).status_code == 303
     assert as_coordinator.post(status, data={}).status_code == 400
     # Once open, the pattern is fixed.
     response = as_coordinator.post(edit, data={**data, "weekdays": ["4"]})
     assert response.status_code == 422
     assert "Les familles voient déjà cet emploi du temps" in text(response)
+
+
+def test_a_refused_cohort_form_shows_the_reason_on_its_field_with_what_was_typed(
+    as_coordinator, staff, course, room
+):
+    db.session.commit()
+    data = cohort_form(staff, course, room, capacity="20", start_time="10:15")
+    response = as_coordinator.post("/coordinator/cohorts/new", data=data)
+    assert response.status_code == 422
+    page = text(response)
+    # The service's reason sits on the capacity field, which keeps what was typed.
+    error = re.search(r'<p class="error" id="capacity-error">([^<]*)</p>', page)
+    assert error is not None
+    assert "Salle Ada Lovelace accueille 14 enfants" in error.group(1)
+    assert re.search(r'<input[^>]*id="capacity"[^>]*value="20"', page)
+    assert 'value="10:15"' in page
+    assert 'value="2026-10-05"' in page
+    # Nothing was stored.
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Cohort)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Lesson)) == 0
+
+
+def test_a_refused_status_button_flashes_the_reason_and_goes_back(as_coordinator, cohort):
+    db.session.commit()
+    status = f"/coordinator/cohorts/{cohort.id}/status"
+    # Lessons are still to come: "completed" is refused, back to the `next` of the form...
+    response = as_coordinator.post(
+        status, data={"status": "completed", "next": "/coordinator/cohorts?status=open"}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/coordinator/cohorts?status=open"
+    page = text(as_coordinator.get(response.headers["Location"]))
+    assert "Une cohorte est terminée après sa dernière séance." in page
+    # ... or, without one, to the page the button was on.
+    back = f"/coordinator/cohorts/{cohort.id}"
+    response = as_coordinator.post(
+        status, data={"status": "completed"}, headers={"Referer": f"http://localhost{back}"}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == back
+    db.session.expire_all()
+    assert cohort.status == CohortStatus.OPEN
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
 def test_cohort_list_filters(as_coordinator, staff, make_cohort, make_course, other_room):
@@ -357,7 +403,7 @@ def test_move_cancel_and_make_up_through_the_pages(as_coordinator, staff, cohort
 
 
 def test_lesson_refusals_on_the_form(as_coordinator, staff, cohort):
-    services.create_closure(actor=staff.coordinator, starts_on=date(2026, 10, 10), label="Fermé")
+    create_closure(actor=staff.coordinator, starts_on=date(2026, 10, 10), label="Fermé")
     db.session.commit()
     lesson = cohort.lessons[0]
     response = as_coordinator.post(
@@ -367,17 +413,23 @@ def test_lesson_refusals_on_the_form(as_coordinator, staff, cohort):
     )  # fmt: skip
     assert response.status_code == 422
     assert "Le lab est fermé le samedi 10 octobre 2026 (Fermé)." in text(response)
+    assert as_coordinator.get("/coordinator/lessons/999999/move").status_code == 404
+
+
+def test_lesson_shape_and_cancel_refusals_on_the_form(as_coordinator, staff, cohort):
+    # Apart from the test above: its client shares the test's `g`, which holds that refusal.
+    db.session.commit()
+    lesson = cohort.lessons[0]
     response = as_coordinator.post(
         f"/coordinator/cohorts/{cohort.id}/makeup",
         data={"date": "", "start_time": "", "duration_minutes": "", "room_id": "0"},
     )
     assert response.status_code == 422
-    services.cancel_lesson(lesson, actor=staff.coordinator)
+    cancel_lesson(lesson, actor=staff.coordinator)
     db.session.commit()
     response = as_coordinator.post(f"/coordinator/lessons/{lesson.id}/cancel", data={})
     assert response.status_code == 422
     assert "Cette séance est annulée" in text(response)
-    assert as_coordinator.get("/coordinator/lessons/999999/move").status_code == 404
 
 
 # ---------------------------------------------------------------------------------------------
@@ -465,7 +517,7 @@ def coordinator_routes(ids: dict) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def world(staff, cohort) -> dict:
-    closure = services.create_closure(
+    closure = create_closure(
         actor=staff.coordinator, starts_on=date(2026, 12, 25), label="Fermeture"
     )
     db.session.commit()

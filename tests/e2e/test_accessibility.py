@@ -10,9 +10,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import update
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.extensions import db
+from lms.roles import Role
 from tests.conftest import PASSWORD
 
 

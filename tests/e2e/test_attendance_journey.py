@@ -11,13 +11,15 @@ from playwright.sync_api import expect
 from sqlalchemy import update
 
 from lms.accounts.services import create_user
-from lms.courses import services as courses
+from lms.clock import local_today
+from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import Lesson, local_instant
-from lms.courses.services import local_today
+from lms.courses.scheduling import create_room
 from lms.database import utcnow
 from lms.extensions import db
-from lms.families import services as families
-from lms.families.services import Person
+from lms.families.children import save_health, set_photo_consent
+from lms.families.contacts import Person, add_contact
+from lms.families.models import ContactKind
 from tests import builders
 from tests.conftest import PASSWORD
 
@@ -49,17 +51,19 @@ def _world(app) -> dict:
             full_name="Omar Tazi", email=OTHER_PARENT, role="parent", password=PASSWORD
         )
         today = local_today()
-        room = courses.create_room(actor=coordinator, name="Salle Ada Lovelace", capacity=14)
+        room = create_room(actor=coordinator, name="Salle Ada Lovelace", capacity=14)
         course = builders.robotics_course(coordinator)
-        cohort = courses.create_cohort(
+        cohort = create_cohort(
+            CohortPlan(
+                course=course,
+                room=room,
+                lead=lead,
+                start_date=today - timedelta(days=7),
+                end_date=today + timedelta(days=7),
+                weekdays=[today.weekday()],
+                start_time=time(10, 0),
+            ),
             actor=coordinator,
-            course=course,
-            room=room,
-            lead=lead,
-            start_date=today - timedelta(days=7),
-            end_date=today + timedelta(days=7),
-            weekdays=[today.weekday()],
-            start_time=time(10, 0),
             status="open",
             allow_past=True,
         )
@@ -81,12 +85,13 @@ def _world(app) -> dict:
             last_name_ar="العلوي",
             date_of_birth=born,
         )
-        families.save_health(
-            yasmine, actor=karim, consent=True, allergies="Arachides", medical_notes=None
-        )
-        families.set_photo_consent(yasmine, actor=karim, granted=True)
-        families.add_authorised_pickup(
-            yasmine, actor=karim, person=Person("Latifa Alaoui", "Grand-mère", "0661234590")
+        save_health(yasmine, actor=karim, consent=True, allergies="Arachides", medical_notes=None)
+        set_photo_consent(yasmine, actor=karim, granted=True)
+        add_contact(
+            yasmine,
+            actor=karim,
+            kind=ContactKind.PICKUP,
+            person=Person("Latifa Alaoui", "Grand-mère", "0661234590"),
         )
         adam = builders.child(
             karim,

@@ -9,7 +9,8 @@ from datetime import timedelta
 from playwright.sync_api import expect
 
 from lms.accounts.services import create_user
-from lms.courses.services import local_today, week_start
+from lms.clock import local_today
+from lms.courses.timetables import week_start
 from lms.extensions import db
 from tests.conftest import PASSWORD
 

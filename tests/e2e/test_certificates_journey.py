@@ -12,10 +12,10 @@ from sqlalchemy import select
 from lms.accounts.services import create_user
 from lms.attendance.models import AttendanceMark
 from lms.certificates.models import Certificate
-from lms.courses import services as courses
 from lms.courses.models import Lesson
+from lms.courses.scheduling import create_room
 from lms.extensions import db
-from lms.families.services import Person
+from lms.families.contacts import Person
 from tests import builders
 from tests.conftest import PASSWORD
 
@@ -45,7 +45,7 @@ def _finished_cohort(app) -> int:
             password=PASSWORD,
             locale="fr",
         )
-        room = courses.create_room(actor=coordinator, name="Atelier Al-Jazari", capacity=12)
+        room = create_room(actor=coordinator, name="Atelier Al-Jazari", capacity=12)
         course = builders.robotics_course(coordinator)
         contact = Person("Omar Bennani", "Père", "0612345603")
         children = [

@@ -10,10 +10,13 @@ from datetime import date, time, timedelta
 from playwright.sync_api import expect
 
 from lms.accounts.services import create_user
-from lms.courses import services as courses
+from lms.clock import local_today
+from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import CohortStatus
+from lms.courses.scheduling import create_room
+from lms.courses.timetables import week_start
 from lms.extensions import db
-from lms.families.services import Person
+from lms.families.contacts import Person
 from tests import builders
 from tests.conftest import PASSWORD, links_in
 
@@ -33,7 +36,7 @@ def _world(app) -> int:
             full_name="Youssef Benali", email="youssef.benali@activelabs.ma", role="instructor",
             password=PASSWORD,
         )  # fmt: skip
-        room = courses.create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
+        room = create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
         course = builders.robotics_course(
             boss,
             summary_fr="Construire et programmer des robots LEGO.",
@@ -42,18 +45,20 @@ def _world(app) -> int:
             max_age=11,
             price_centimes=80000,
         )
-        today = courses.local_today()
-        start = courses.week_start(today) + timedelta(weeks=2, days=5)  # a Saturday
-        cohort = courses.create_cohort(
+        today = local_today()
+        start = week_start(today) + timedelta(weeks=2, days=5)  # a Saturday
+        cohort = create_cohort(
+            CohortPlan(
+                course=course,
+                room=room,
+                lead=lead,
+                start_date=start,
+                end_date=start + timedelta(weeks=7),
+                weekdays=[5],
+                start_time=time(9, 30),
+                capacity=1,
+            ),
             actor=boss,
-            course=course,
-            room=room,
-            lead=lead,
-            start_date=start,
-            end_date=start + timedelta(weeks=7),
-            weekdays=[5],
-            start_time=time(9, 30),
-            capacity=1,
             status=CohortStatus.OPEN,
         )
         for email, name, child, language in [

@@ -10,8 +10,9 @@ from playwright.sync_api import expect
 
 from lms.accounts.services import create_user
 from lms.attendance.models import AttendanceMark
-from lms.courses import services as courses
+from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import local_instant
+from lms.courses.scheduling import create_room
 from lms.courses.terms import term_of
 from lms.database import utcnow
 from lms.extensions import db
@@ -45,17 +46,19 @@ def _world(app) -> int:
         )  # fmt: skip
         today = local_today()
         start = max(term_of(today).starts_on, today - timedelta(weeks=5))
-        room = courses.create_room(actor=coordinator, name="Atelier Al-Jazari", capacity=12)
+        room = create_room(actor=coordinator, name="Atelier Al-Jazari", capacity=12)
         course = builders.robotics_course(coordinator, price_centimes=80000)
-        cohort = courses.create_cohort(
+        cohort = create_cohort(
+            CohortPlan(
+                course=course,
+                room=room,
+                lead=lead,
+                start_date=start,
+                end_date=start + timedelta(weeks=9),
+                weekdays=[start.weekday()],
+                start_time=time(0, 30),  # over by the time the tests run, whatever the hour
+            ),
             actor=coordinator,
-            course=course,
-            room=room,
-            lead=lead,
-            start_date=start,
-            end_date=start + timedelta(weeks=9),
-            weekdays=[start.weekday()],
-            start_time=time(0, 30),  # over by the time the tests run, whatever the hour
             status="open",
             allow_past=True,
         )

@@ -10,14 +10,17 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from lms.accounts.models import Role, User
-from lms.courses import services as courses
+from lms.accounts.models import User
+from lms.courses.catalogue import CourseDetails, create_course
+from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import Cohort, CohortStatus, Course
+from lms.courses.scheduling import create_room
 from lms.enrolment import hooks, wiring
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
 from lms.families.models import Child
 from lms.notifications.models import OutboxMessage
+from lms.roles import Role
 from tests import builders
 from tests.conftest import get
 
@@ -66,9 +69,9 @@ def world(app, ctx, coordinator, instructor, make_user) -> SimpleNamespace:
     """Staff, a room of 14, a course for ages 8 to 11 at 800 MAD; attached to the session."""
     boss = get(coordinator)
     lead = get(instructor)
-    room = courses.create_room(actor=boss, name="Salle Ada Lovelace", capacity=14)
+    room = create_room(actor=boss, name="Salle Ada Lovelace", capacity=14)
     course = builders.robotics_course(boss, min_age=8, max_age=11, price_centimes=80000)
-    other_room = courses.create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
+    other_room = create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
     other_lead = get(make_user(Role.INSTRUCTOR, full_name="Salma Idrissi", locale="ar"))
     db.session.commit()
     return SimpleNamespace(
@@ -87,7 +90,6 @@ def make_cohort(world) -> Callable[..., Cohort]:
 
     def make(**overrides) -> Cohort:
         values = {
-            "actor": world.coordinator,
             "course": world.course,
             "room": world.room,
             "lead": world.lead,
@@ -97,10 +99,10 @@ def make_cohort(world) -> Callable[..., Cohort]:
             "start_time": time(14, 30),
             "duration_minutes": 90,
             "capacity": 2,
-            "status": CohortStatus.OPEN,
         }
         values.update(overrides)
-        cohort = courses.create_cohort(**values)
+        status = values.pop("status", CohortStatus.OPEN)
+        cohort = create_cohort(CohortPlan(**values), actor=world.coordinator, status=status)
         db.session.commit()
         return cohort
 
@@ -127,8 +129,8 @@ def make_course(world) -> Callable[..., Course]:
         }
         prerequisite_ids = overrides.pop("prerequisite_ids", ())
         details.update(overrides)
-        course = courses.create_course(
-            courses.CourseDetails(**details),
+        course = create_course(
+            CourseDetails(**details),
             actor=world.coordinator,
             prerequisite_ids=prerequisite_ids,
         )

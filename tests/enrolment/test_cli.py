@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from lms.enrolment import services
+from lms.enrolment.joining import enrol
+from lms.enrolment.leaving import withdraw
 from lms.enrolment.models import EndReason, Enrolment, EnrolmentStatus
 from lms.extensions import db
 from tests.conftest import get
@@ -13,10 +14,10 @@ from tests.conftest import get
 def test_run_jobs_expires_lapsed_offers_once(runner, make_cohort, make_family, frozen_now):
     cohort = make_cohort(capacity=1)
     first, second, third = make_family(), make_family(), make_family()
-    taken = services.enrol(first[1], cohort, actor=get(first[0]))
-    waiting = services.enrol(second[1], cohort, actor=get(second[0]))
-    services.enrol(third[1], cohort, actor=get(third[0]))
-    services.withdraw(taken, actor=get(first[0]))
+    taken = enrol(first[1], cohort, actor=get(first[0]))
+    waiting = enrol(second[1], cohort, actor=get(second[0]))
+    enrol(third[1], cohort, actor=get(third[0]))
+    withdraw(taken, actor=get(first[0]))
     db.session.commit()
 
     result = runner.invoke(args=["lms", "run-jobs"])
@@ -47,8 +48,8 @@ def test_run_jobs_reports_inconsistent_counts(runner, make_cohort):
 def test_the_next_child_got_the_seat(runner, make_cohort, make_family, frozen_now):
     cohort = make_cohort(capacity=1)
     people = [make_family() for _ in range(3)]
-    enrolments = [services.enrol(c, cohort, actor=get(p)) for p, c in people]
-    services.withdraw(enrolments[0], actor=get(people[0][0]))
+    enrolments = [enrol(c, cohort, actor=get(p)) for p, c in people]
+    withdraw(enrolments[0], actor=get(people[0][0]))
     db.session.commit()
     frozen_now.move_to(enrolments[1].offer_expires_at + timedelta(minutes=5))
     runner.invoke(args=["lms", "run-jobs"])

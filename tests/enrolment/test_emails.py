@@ -7,9 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from lms.courses import services as courses
+from lms.courses.cohorts import set_cohort_status
 from lms.courses.models import CohortStatus
-from lms.enrolment import services
+from lms.enrolment.fees import record_payment
+from lms.enrolment.joining import enrol
+from lms.enrolment.leaving import cancel_enrolment, move_enrolment
+from lms.enrolment.offers import decline_offer, expire_offers
 from lms.extensions import db
 from tests.conftest import get
 from tests.enrolment.conftest import NOW, mails
@@ -25,7 +28,7 @@ SUBJECTS = {
     "enrolment_withdrawn": ("Robotique LEGO :", "روبوتات ليغو:"),
     "enrolment_cancelled": ("est annulée", "إلغاء تسجيل"),
     "enrolment_moved": ("change de groupe", "انتقال"),
-    "payment_recorded": ("Paiement reçu : 800,00\xa0MAD", "تم التوصل بالأداء"),
+    "payment_recorded": ("Paiement reçu : 800\xa0MAD", "تم التوصل بالأداء"),
     "cohort_cancelled": ("le groupe est annulé", "إلغاء المجموعة"),
 }
 
@@ -39,27 +42,27 @@ def every_email(make_cohort, make_family, world, frozen_now):
     for language in ("fr", "ar"):
         people[language] = [make_family(locale=language) for _ in range(4)]
     fr, ar = people["fr"], people["ar"]
-    first_fr = services.enrol(fr[0][1], cohort, actor=get(fr[0][0]))  # confirmed
-    first_ar = services.enrol(ar[0][1], cohort, actor=get(ar[0][0]))  # confirmed
+    first_fr = enrol(fr[0][1], cohort, actor=get(fr[0][0]))  # confirmed
+    first_ar = enrol(ar[0][1], cohort, actor=get(ar[0][0]))  # confirmed
     queue = (fr[1], ar[1], fr[2], ar[2], fr[3], ar[3])
-    waiting = [services.enrol(c, cohort, actor=get(p)) for p, c in queue]
-    services.record_payment(  # payment recorded
+    waiting = [enrol(c, cohort, actor=get(p)) for p, c in queue]
+    record_payment(  # payment recorded
         first_fr, actor=world.coordinator, amount_centimes=80000, method="cash",
         paid_on=NOW.date(),
     )  # fmt: skip
-    services.record_payment(
+    record_payment(
         first_ar, actor=world.coordinator, amount_centimes=80000, method="card",
         paid_on=NOW.date(),
     )  # fmt: skip
-    services.move_enrolment(first_fr, other, actor=world.coordinator)  # moved; fr[1] offered
-    services.move_enrolment(first_ar, other, actor=world.coordinator)  # moved; ar[1] offered
+    move_enrolment(first_fr, other, actor=world.coordinator)  # moved; fr[1] offered
+    move_enrolment(first_ar, other, actor=world.coordinator)  # moved; ar[1] offered
     frozen_now.move_to(NOW + timedelta(days=3))
-    services.expire_offers()  # fr[1], ar[1] lapse; fr[2], ar[2] offered
-    services.decline_offer(waiting[2], actor=get(fr[2][0]))  # withdrawn (declined)
-    services.decline_offer(waiting[3], actor=get(ar[2][0]))  # ...; fr[3], ar[3] offered
-    services.cancel_enrolment(waiting[4], actor=world.coordinator, reason="Demande")
-    services.cancel_enrolment(waiting[5], actor=world.coordinator, reason="Demande")
-    courses.set_cohort_status(other, CohortStatus.CANCELLED, actor=world.coordinator)
+    expire_offers()  # fr[1], ar[1] lapse; fr[2], ar[2] offered
+    decline_offer(waiting[2], actor=get(fr[2][0]))  # withdrawn (declined)
+    decline_offer(waiting[3], actor=get(ar[2][0]))  # ...; fr[3], ar[3] offered
+    cancel_enrolment(waiting[4], actor=world.coordinator, reason="Demande")
+    cancel_enrolment(waiting[5], actor=world.coordinator, reason="Demande")
+    set_cohort_status(other, CohortStatus.CANCELLED, actor=world.coordinator)
     db.session.commit()
     return people
 

@@ -7,15 +7,25 @@ from datetime import date, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from lms.accounts.models import Role
 from lms.audit.models import AuditEntry
-from lms.courses import services as courses
+from lms.courses.cohorts import set_cohort_status
 from lms.courses.models import CohortStatus, LessonStatus, local_instant
-from lms.enrolment import hooks, services
+from lms.enrolment import hooks
+from lms.enrolment.joining import enrol, enrol_by_coordinator, enrol_children
+from lms.enrolment.leaving import withdraw
 from lms.enrolment.models import Enrolment, EnrolmentStatus
+from lms.enrolment.rules import (
+    active_enrolment,
+    enrolment_problem,
+    grant_prerequisite_waiver,
+    revoke_prerequisite_waiver,
+)
+from lms.enrolment.seats import check_consistency, waiting_position
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families import services as families
+from lms.families.data_rights import erase_child
+from lms.families.guardians import accept_invitation, invite_guardian, make_invitation_token
+from lms.roles import Role
 from tests.conftest import get
 from tests.enrolment.conftest import GROUP_START, NOW, born, mails, refreshed, statuses
 
@@ -35,17 +45,17 @@ def refusal(callable_, *args, **kwargs) -> str:
 class TestSeatsAndWaitingList:
     def test_free_seats_then_the_waiting_list_in_arrival_order(self, cohort, make_family):
         families_ = [make_family() for _ in range(5)]
-        enrolments = [services.enrol(c, cohort, actor=get(p)) for p, c in families_]
+        enrolments = [enrol(c, cohort, actor=get(p)) for p, c in families_]
         assert [e.status for e in enrolments] == [ENROLLED, ENROLLED] + [WAITLISTED] * 3
         assert [e.id for e in enrolments] == sorted(e.id for e in enrolments)
         cohort = refreshed(cohort)
         assert (cohort.seats_taken, cohort.waitlist_count) == (2, 3)
-        assert [services.waiting_position(e) for e in enrolments] == [None, None, 1, 2, 3]
-        assert services.check_consistency() == []
+        assert [waiting_position(e) for e in enrolments] == [None, None, 1, 2, 3]
+        assert check_consistency() == []
 
     def test_enrolled_gets_the_dates_and_the_calendar(self, cohort, make_family):
         user, child = make_family(first_name="Yasmine")
-        enrolment = services.enrol(child, cohort, actor=get(user))
+        enrolment = enrol(child, cohort, actor=get(user))
         assert enrolment.enrolled_at is not None
         assert enrolment.created_by_id == user.id
         [mail] = mails("enrolment_confirmed")
@@ -63,9 +73,9 @@ class TestSeatsAndWaitingList:
     def test_waitlisted_is_told_the_position(self, make_cohort, make_family):
         cohort = make_cohort(capacity=1)
         first = make_family()
-        services.enrol(first[1], cohort, actor=get(first[0]))
+        enrol(first[1], cohort, actor=get(first[0]))
         user, child = make_family(first_name="Adam")
-        services.enrol(child, cohort, actor=get(user))
+        enrol(child, cohort, actor=get(user))
         [mail] = mails("enrolment_waitlisted")
         assert mail.recipient == user.email
         assert "Adam is number 1 on its waiting list" in mail.body
@@ -75,11 +85,11 @@ class TestSeatsAndWaitingList:
     ):
         user, child = make_family(first_name="Yasmine", locale="fr")
         co_parent = get(make_user(Role.PARENT, full_name="Nadia Bennani", locale="ar"))
-        invitation = families.invite_guardian(actor=get(user), email=co_parent.email,
+        invitation = invite_guardian(actor=get(user), email=co_parent.email,
                                               children=[child])  # fmt: skip
-        families.accept_invitation(families.make_invitation_token(invitation), user=co_parent)
+        accept_invitation(make_invitation_token(invitation), user=co_parent)
         db.session.commit()
-        services.enrol(child, cohort, actor=get(user))
+        enrol(child, cohort, actor=get(user))
         sent = {m.recipient: m for m in mails("enrolment_confirmed")}
         assert set(sent) == {user.email, co_parent.email}
         assert sent[user.email].language == "fr"
@@ -92,14 +102,14 @@ class TestSeatsAndWaitingList:
     ):
         cohort = make_cohort(capacity=1)
         a, b = make_family(), make_family()
-        services.enrol_by_coordinator(a[1], cohort, actor=world.coordinator)
-        second = services.enrol_by_coordinator(b[1], cohort, actor=world.coordinator)
+        enrol_by_coordinator(a[1], cohort, actor=world.coordinator)
+        second = enrol_by_coordinator(b[1], cohort, actor=world.coordinator)
         assert second.status == WAITLISTED
         assert refreshed(cohort).seats_taken == 1
 
     def test_the_price_is_copied_when_the_child_joins(self, world, cohort, make_family):
         user, child = make_family()
-        enrolment = services.enrol(child, cohort, actor=get(user))
+        enrolment = enrol(child, cohort, actor=get(user))
         world.course.price_centimes = 95000
         db.session.flush()
         assert enrolment.fee_centimes == 80000
@@ -108,7 +118,7 @@ class TestSeatsAndWaitingList:
     def test_nothing_is_queued_for_a_transaction_that_rolls_back(self, cohort, make_family):
         user, child = make_family()
         db.session.commit()
-        services.enrol(child, cohort, actor=get(user))
+        enrol(child, cohort, actor=get(user))
         assert mails("enrolment_confirmed")
         db.session.rollback()
         assert mails() == []
@@ -119,7 +129,7 @@ class TestWhoMayEnrol:
     def test_only_the_childs_parent(self, cohort, make_family):
         _, child = make_family()
         stranger, _ = make_family()
-        assert refusal(services.enrol, child, cohort, actor=get(stranger)) == (
+        assert refusal(enrol, child, cohort, actor=get(stranger)) == (
             "You can only enrol and withdraw your own children."
         )
 
@@ -127,7 +137,7 @@ class TestWhoMayEnrol:
     def test_staff_do_not_use_the_parents_way(self, cohort, make_family, make_user, role):
         _, child = make_family()
         staff = get(make_user(role))
-        assert refusal(services.enrol, child, cohort, actor=staff) == (
+        assert refusal(enrol, child, cohort, actor=staff) == (
             "Only a child's parents can enrol the child."
         )
 
@@ -135,10 +145,10 @@ class TestWhoMayEnrol:
         from tests.conftest import PASSWORD
 
         user, child = make_family()
-        families.erase_child(child, actor=get(user), password=PASSWORD)
+        erase_child(child, actor=get(user), password=PASSWORD)
         db.session.commit()
         with pytest.raises(DomainError):
-            services.enrol(child, cohort, actor=get(user))
+            enrol(child, cohort, actor=get(user))
 
 
 class TestGroupAndWindow:
@@ -146,17 +156,17 @@ class TestGroupAndWindow:
     def test_the_group_must_be_open(self, make_cohort, make_family, world, status):
         cohort = make_cohort(status=CohortStatus.DRAFT)
         if status == CohortStatus.CLOSED:
-            courses.set_cohort_status(cohort, CohortStatus.OPEN, actor=world.coordinator)
-            courses.set_cohort_status(cohort, CohortStatus.CLOSED, actor=world.coordinator)
+            set_cohort_status(cohort, CohortStatus.OPEN, actor=world.coordinator)
+            set_cohort_status(cohort, CohortStatus.CLOSED, actor=world.coordinator)
         user, child = make_family()
-        assert refusal(services.enrol, child, cohort, actor=get(user)) == (
+        assert refusal(enrol, child, cohort, actor=get(user)) == (
             "This group is not open for enrolment."
         )
 
     def test_the_window_has_not_opened_yet(self, make_cohort, make_family):
         cohort = make_cohort(enrolment_opens_at=local_instant(date(2026, 9, 14), time(0)))
         user, child = make_family()
-        assert refusal(services.enrol, child, cohort, actor=get(user)) == (
+        assert refusal(enrol, child, cohort, actor=get(user)) == (
             "Enrolment for this group opens on 14 September 2026."
         )
 
@@ -165,7 +175,7 @@ class TestGroupAndWindow:
         cohort = make_cohort(enrolment_closes_at=closes)
         user, child = make_family()
         frozen_now.move_to(closes + timedelta(minutes=1))
-        assert refusal(services.enrol, child, cohort, actor=get(user)) == (
+        assert refusal(enrol, child, cohort, actor=get(user)) == (
             "Enrolment for this group closed on 19 September 2026."
         )
 
@@ -173,7 +183,7 @@ class TestGroupAndWindow:
         cohort = make_cohort()
         user, child = make_family()
         frozen_now.move_to(NOW + timedelta(days=100))
-        assert refusal(services.enrol, child, cohort, actor=get(user)) == "This group is over."
+        assert refusal(enrol, child, cohort, actor=get(user)) == "This group is over."
 
     def test_a_group_already_started_still_takes_children(
         self, make_cohort, make_family, frozen_now
@@ -181,7 +191,7 @@ class TestGroupAndWindow:
         cohort = make_cohort()
         user, child = make_family()
         frozen_now.move_to(NOW + timedelta(days=40))
-        assert services.enrol(child, cohort, actor=get(user)).status == ENROLLED
+        assert enrol(child, cohort, actor=get(user)).status == ENROLLED
 
 
 class TestAge:
@@ -199,10 +209,10 @@ class TestAge:
     def test_to_the_day(self, cohort, make_family, birth_date, accepted):
         user, child = make_family(first_name="Rania", date_of_birth=birth_date)
         if accepted:
-            assert services.enrol(child, cohort, actor=get(user)).status == ENROLLED
+            assert enrol(child, cohort, actor=get(user)).status == ENROLLED
         else:
             age = 7 if birth_date > born(8) else 12
-            assert refusal(services.enrol, child, cohort, actor=get(user)) == (
+            assert refusal(enrol, child, cohort, actor=get(user)) == (
                 f"On the group's first day (7 October 2026) Rania will be {age}; this course "
                 "is for children aged 8 to 11."
             )
@@ -211,14 +221,14 @@ class TestAge:
         self, world, cohort, make_family
     ):
         _, child = make_family(age=7)
+        assert refusal(enrol_by_coordinator, child, cohort, actor=world.coordinator).startswith(
+            "On the group's first day"
+        )
         assert refusal(
-            services.enrol_by_coordinator, child, cohort, actor=world.coordinator
-        ).startswith("On the group's first day")
-        assert refusal(
-            services.enrol_by_coordinator, child, cohort, actor=world.coordinator,
+            enrol_by_coordinator, child, cohort, actor=world.coordinator,
             override_age=True,
         ) == "Say why the rules are set aside."  # fmt: skip
-        enrolment = services.enrol_by_coordinator(
+        enrolment = enrol_by_coordinator(
             child, cohort, actor=world.coordinator, override_age=True, reason="Twin of Adam"
         )
         assert enrolment.status == ENROLLED
@@ -240,7 +250,7 @@ class TestPrerequisites:
     def test_a_missing_certificate(self, advanced, make_family):
         _, cohort = advanced
         user, child = make_family(first_name="Adam")
-        assert refusal(services.enrol, child, cohort, actor=get(user)) == (
+        assert refusal(enrol, child, cohort, actor=get(user)) == (
             "Adam first needs the certificate of Python pour débutants, or a coordinator's waiver."
         )
 
@@ -250,15 +260,15 @@ class TestPrerequisites:
         hooks.holds_valid_certificate.override(
             lambda c, course: (c.id, course.id) == (child.id, basics.id)
         )
-        assert services.enrol(child, cohort, actor=get(user)).status == ENROLLED
+        assert enrol(child, cohort, actor=get(user)).status == ENROLLED
 
     def test_a_waiver_lets_the_child_in(self, advanced, make_family, world):
         basics, cohort = advanced
         user, child = make_family()
-        waiver = services.grant_prerequisite_waiver(
+        waiver = grant_prerequisite_waiver(
             child, basics, actor=world.coordinator, reason="Codes in Python at school"
         )
-        assert services.enrol(child, cohort, actor=get(user)).status == ENROLLED
+        assert enrol(child, cohort, actor=get(user)).status == ENROLLED
         entry = db.session.scalar(
             select(AuditEntry).where(AuditEntry.action == "enrolment.prerequisite_waived")
         )
@@ -269,7 +279,7 @@ class TestPrerequisites:
         _, child = make_family(first_name="Adam")
         assert (
             refusal(
-                services.grant_prerequisite_waiver,
+                grant_prerequisite_waiver,
                 child,
                 basics,
                 actor=world.coordinator,
@@ -277,10 +287,10 @@ class TestPrerequisites:
             )
             == "Say why the prerequisite is waived."
         )
-        services.grant_prerequisite_waiver(child, basics, actor=world.coordinator, reason="ok")
+        grant_prerequisite_waiver(child, basics, actor=world.coordinator, reason="ok")
         assert (
             refusal(
-                services.grant_prerequisite_waiver,
+                grant_prerequisite_waiver,
                 child,
                 basics,
                 actor=world.coordinator,
@@ -292,21 +302,15 @@ class TestPrerequisites:
     def test_a_revoked_waiver_no_longer_counts(self, advanced, make_family, world):
         basics, cohort = advanced
         user, child = make_family()
-        waiver = services.grant_prerequisite_waiver(
-            child, basics, actor=world.coordinator, reason="ok"
-        )
-        services.revoke_prerequisite_waiver(waiver, actor=world.coordinator)
-        assert "first needs the certificate" in refusal(
-            services.enrol, child, cohort, actor=get(user)
-        )
+        waiver = grant_prerequisite_waiver(child, basics, actor=world.coordinator, reason="ok")
+        revoke_prerequisite_waiver(waiver, actor=world.coordinator)
+        assert "first needs the certificate" in refusal(enrol, child, cohort, actor=get(user))
 
     def test_only_coordinators_waive(self, advanced, make_family):
         basics, _ = advanced
         user, child = make_family()
         assert (
-            refusal(
-                services.grant_prerequisite_waiver, child, basics, actor=get(user), reason="please"
-            )
+            refusal(grant_prerequisite_waiver, child, basics, actor=get(user), reason="please")
             == "Only coordinators can do this."
         )
 
@@ -324,12 +328,12 @@ class TestOverlap:
             lead=world.other_lead,
         )
         user, child = make_family(first_name="Yasmine")
-        services.enrol(child, other, actor=get(user))
+        enrol(child, other, actor=get(user))
         return user, child, other
 
     def test_a_lesson_at_the_same_time_is_refused(self, taken, cohort):
         user, child, _ = taken
-        assert refusal(services.enrol, child, cohort, actor=get(user)) == (
+        assert refusal(enrol, child, cohort, actor=get(user)) == (
             "Yasmine already has a lesson at that time: Scratch on Wednesday, 7 October 2026 "
             "at 15:00."
         )
@@ -346,57 +350,55 @@ class TestOverlap:
             lead=world.other_lead,
         )
         someone = make_family()
-        services.enrol(someone[1], other, actor=get(someone[0]))
+        enrol(someone[1], other, actor=get(someone[0]))
         user, child = make_family()
-        assert services.enrol(child, other, actor=get(user)).status == WAITLISTED
-        assert "already has a lesson at that time" in refusal(
-            services.enrol, child, cohort, actor=get(user)
-        )
+        assert enrol(child, other, actor=get(user)).status == WAITLISTED
+        assert "already has a lesson at that time" in refusal(enrol, child, cohort, actor=get(user))
 
     def test_cancelled_lessons_do_not_count(self, taken, cohort, world):
         user, child, other = taken
         for lesson in other.lessons:
             lesson.status = LessonStatus.CANCELLED
         db.session.commit()
-        assert services.enrol(child, cohort, actor=get(user)).status == ENROLLED
+        assert enrol(child, cohort, actor=get(user)).status == ENROLLED
 
     def test_after_withdrawing_the_time_is_free(self, taken, cohort):
         user, child, other = taken
-        services.withdraw(services._active_enrolment(child, other), actor=get(user))
-        assert services.enrol(child, cohort, actor=get(user)).status == ENROLLED
+        withdraw(active_enrolment(child, other), actor=get(user))
+        assert enrol(child, cohort, actor=get(user)).status == ENROLLED
 
     def test_another_time_is_fine(self, taken, make_cohort):
         user, child, _ = taken
         later = make_cohort(start_time=time(17, 0))
-        assert services.enrol(child, later, actor=get(user)).status == ENROLLED
+        assert enrol(child, later, actor=get(user)).status == ENROLLED
 
 
 class TestAlreadyThere:
     def test_enrolled(self, cohort, make_family):
         user, child = make_family(first_name="Adam")
-        services.enrol(child, cohort, actor=get(user))
-        assert refusal(services.enrol, child, cohort, actor=get(user)) == (
+        enrol(child, cohort, actor=get(user))
+        assert refusal(enrol, child, cohort, actor=get(user)) == (
             "Adam is already enrolled in this group."
         )
 
     def test_waiting(self, make_cohort, make_family):
         cohort = make_cohort(capacity=1)
         first = make_family()
-        services.enrol(first[1], cohort, actor=get(first[0]))
+        enrol(first[1], cohort, actor=get(first[0]))
         user, child = make_family(first_name="Adam")
-        services.enrol(child, cohort, actor=get(user))
-        assert refusal(services.enrol, child, cohort, actor=get(user)) == (
+        enrol(child, cohort, actor=get(user))
+        assert refusal(enrol, child, cohort, actor=get(user)) == (
             "Adam is already on this group's waiting list."
         )
 
     def test_offered(self, make_cohort, make_family):
         cohort = make_cohort(capacity=1)
         first = make_family()
-        taken = services.enrol(first[1], cohort, actor=get(first[0]))
+        taken = enrol(first[1], cohort, actor=get(first[0]))
         user, child = make_family(first_name="Adam")
-        services.enrol(child, cohort, actor=get(user))
-        services.withdraw(taken, actor=get(first[0]))
-        assert refusal(services.enrol, child, cohort, actor=get(user)) == (
+        enrol(child, cohort, actor=get(user))
+        withdraw(taken, actor=get(first[0]))
+        assert refusal(enrol, child, cohort, actor=get(user)) == (
             "A seat in this group is already offered to Adam: accept it from your page."
         )
 
@@ -405,9 +407,9 @@ class TestAlreadyThere:
     ):
         cohort = make_cohort(capacity=1)
         user, child = make_family()
-        first = services.enrol(child, cohort, actor=get(user))
-        services.withdraw(first, actor=get(user))
-        again = services.enrol(child, cohort, actor=get(user))
+        first = enrol(child, cohort, actor=get(user))
+        withdraw(first, actor=get(user))
+        again = enrol(child, cohort, actor=get(user))
         assert again.id != first.id
         assert again.status == ENROLLED
 
@@ -419,7 +421,7 @@ class TestSiblings:
         adam = add_child(user, first_name="Adam", age=12)
         rania = add_child(user, first_name="Rania", age=9)
         sara = add_child(user, first_name="Sara", age=10)
-        results = services.enrol_children([yasmine, adam, rania, sara], cohort, actor=get(user))
+        results = enrol_children([yasmine, adam, rania, sara], cohort, actor=get(user))
         assert [(r.child.first_name, r.ok) for r in results] == [
             ("Yasmine", True),
             ("Adam", False),
@@ -429,13 +431,13 @@ class TestSiblings:
         assert str(results[1].error.message).startswith("On the group's first day")
         assert [r.enrolment.status for r in results if r.ok] == [ENROLLED, ENROLLED, WAITLISTED]
         assert results[3].position == 1
-        assert services.check_consistency() == []
+        assert check_consistency() == []
 
     def test_the_dry_run_gives_the_reason_for_each(self, cohort, make_family, add_child):
         user, yasmine = make_family(first_name="Yasmine")
         adam = add_child(user, first_name="Adam", age=12)
-        assert services.enrolment_problem(yasmine, cohort, actor=get(user)) is None
-        assert services.enrolment_problem(adam, cohort, actor=get(user)).startswith(
+        assert enrolment_problem(yasmine, cohort, actor=get(user)) is None
+        assert enrolment_problem(adam, cohort, actor=get(user)).startswith(
             "On the group's first day"
         )
         assert statuses(cohort) == []

@@ -7,10 +7,13 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from lms.accounts.models import Role
-from lms.enrolment import services
+from lms.enrolment.fees import record_payment
+from lms.enrolment.joining import enrol
+from lms.enrolment.leaving import withdraw
 from lms.enrolment.models import Enrolment, EnrolmentStatus
+from lms.enrolment.offers import offer_token
 from lms.extensions import db
+from lms.roles import Role
 from tests import builders
 from tests.conftest import get
 from tests.enrolment.conftest import NOW, born
@@ -23,14 +26,14 @@ def mine(make_cohort, make_family, world):
     other_group = make_cohort(capacity=1, room=world.other_room, lead=world.other_lead)
     parent, yasmine = make_family(first_name="Yasmine")
     adam = builders.child(get(parent), "Adam", "Tazi", date_of_birth=born(10))
-    enrolled = services.enrol(yasmine, cohort, actor=get(parent))
-    payment = services.record_payment(
+    enrolled = enrol(yasmine, cohort, actor=get(parent))
+    payment = record_payment(
         enrolled, actor=world.coordinator, amount_centimes=100, method="cash", paid_on=NOW.date()
     )
     someone, their_child = make_family()
-    taken = services.enrol(their_child, other_group, actor=get(someone))
-    offered = services.enrol(adam, other_group, actor=get(parent))
-    services.withdraw(taken, actor=get(someone))
+    taken = enrol(their_child, other_group, actor=get(someone))
+    offered = enrol(adam, other_group, actor=get(parent))
+    withdraw(taken, actor=get(someone))
     db.session.commit()
     assert offered.status == EnrolmentStatus.OFFERED
     return SimpleNamespace(
@@ -40,7 +43,7 @@ def mine(make_cohort, make_family, world):
         enrolled=enrolled,
         offered=offered,
         payment=payment,
-        token=services.offer_token(offered, "accept"),
+        token=offer_token(offered, "accept"),
     )
 
 

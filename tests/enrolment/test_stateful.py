@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -17,10 +18,14 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select
 
-from lms.courses import services as courses
+from lms.courses.cohorts import CohortPlan, update_cohort
 from lms.courses.models import Cohort
-from lms.enrolment import services
+from lms.database import utcnow
+from lms.enrolment.joining import enrol
+from lms.enrolment.leaving import withdraw
 from lms.enrolment.models import ACTIVE_STATUSES, SEAT_STATUSES, Enrolment, EnrolmentStatus
+from lms.enrolment.offers import accept_offer, decline_offer, expire_offers
+from lms.enrolment.seats import check_consistency
 from lms.errors import DomainError
 from lms.extensions import db
 from tests.enrolment.conftest import NOW
@@ -30,22 +35,7 @@ TERMINAL = (EnrolmentStatus.WITHDRAWN, EnrolmentStatus.CANCELLED)
 
 
 def _set_capacity(cohort: Cohort, capacity: int, actor) -> None:
-    courses.update_cohort(
-        cohort,
-        actor=actor,
-        room=cohort.room,
-        lead=cohort.lead,
-        assistants=cohort.assistants,
-        capacity=capacity,
-        language=cohort.language,
-        start_date=cohort.start_date,
-        end_date=cohort.end_date,
-        weekdays=cohort.weekdays,
-        start_time=cohort.start_time,
-        duration_minutes=cohort.duration_minutes,
-        enrolment_opens_at=cohort.enrolment_opens_at,
-        enrolment_closes_at=cohort.enrolment_closes_at,
-    )
+    update_cohort(cohort, replace(CohortPlan.of(cohort), capacity=capacity), actor=actor)
 
 
 class SeatsMachine(RuleBasedStateMachine):
@@ -91,7 +81,7 @@ class SeatsMachine(RuleBasedStateMachine):
         capacity, seats, waiting = self.counts(cohort)
         already = any(e.child_id == child.id for e in self.active(cohort))
         try:
-            enrolment = services.enrol(child, cohort, actor=parent)
+            enrolment = enrol(child, cohort, actor=parent)
         except DomainError:
             assert already
             return
@@ -111,7 +101,7 @@ class SeatsMachine(RuleBasedStateMachine):
         cohort = enrolment.cohort
         waiting_before = [e.id for e in self.active(cohort) if e.status == "waitlisted"]
         held_seat = enrolment.status in SEAT_STATUSES
-        services.withdraw(enrolment, actor=self.parent_of(enrolment))
+        withdraw(enrolment, actor=self.parent_of(enrolment))
         self.ended.add(enrolment.id)
         if held_seat and waiting_before:
             # The seat goes to the first child waiting, and to nobody else.
@@ -125,26 +115,26 @@ class SeatsMachine(RuleBasedStateMachine):
         enrolment = offers[pick % len(offers)]
         parent = self.parent_of(enrolment)
         if accept:
-            in_time = enrolment.offer_expires_at > services.utcnow()
+            in_time = enrolment.offer_expires_at > utcnow()
             try:
-                services.accept_offer(enrolment, actor=parent)
+                accept_offer(enrolment, actor=parent)
             except DomainError:
                 assert not in_time
             else:
                 assert enrolment.status == EnrolmentStatus.ENROLLED
         else:
-            services.decline_offer(enrolment, actor=parent)
+            decline_offer(enrolment, actor=parent)
             self.ended.add(enrolment.id)
 
     @rule(hours=st.integers(1, 60))
     def time_passes_and_cron_runs(self, hours: int) -> None:
         self.clock.shift(timedelta(hours=hours))
-        now = services.utcnow()
+        now = utcnow()
         due = {e.id for e in self.of_status(EnrolmentStatus.OFFERED) if e.offer_expires_at <= now}
-        lapsed = services.expire_offers()
+        lapsed = expire_offers()
         assert {e.id for e in lapsed} == due
         self.ended |= due
-        assert services.expire_offers() == []  # idempotent
+        assert expire_offers() == []  # idempotent
 
     @rule(group=st.integers(0, 1), capacity=st.integers(1, 4))
     def capacity_changes(self, group: int, capacity: int) -> None:
@@ -164,7 +154,7 @@ class SeatsMachine(RuleBasedStateMachine):
 
     @invariant()
     def seats_never_above_capacity_and_counters_exact(self) -> None:
-        assert services.check_consistency(self.cohorts) == []
+        assert check_consistency(self.cohorts) == []
         for cohort in self.cohorts:
             capacity, seats, _waiting = self.counts(cohort)
             assert seats <= capacity

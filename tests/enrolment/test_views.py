@@ -6,10 +6,14 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from lms.enrolment import services
+from lms.audit.models import AuditEntry
+from lms.enrolment.fees import record_payment
+from lms.enrolment.joining import enrol
+from lms.enrolment.leaving import withdraw
 from lms.enrolment.models import Enrolment, EnrolmentStatus, Payment, PrerequisiteWaiver
+from lms.enrolment.offers import expire_offers, offer_token
 from lms.extensions import db
 from tests.conftest import get, links_in, mail_log
 from tests.enrolment.conftest import NOW, mails, refreshed
@@ -42,7 +46,7 @@ class TestCatalogue:
         cohort = make_cohort(capacity=1)
         for _ in range(3):
             user, child = make_family()
-            services.enrol(child, cohort, actor=get(user))
+            enrol(child, cohort, actor=get(user))
         db.session.commit()
         page = text(client.get("/catalogue"))
         assert "Full" in page
@@ -69,7 +73,7 @@ class TestEnrolPage:
         home = text(client.get("/parent"))
         assert "Yasmine is enrolled." in home
         assert "Robotique LEGO" in home
-        assert "still to pay: 800.00" in home
+        assert "still to pay: 800\xa0MAD" in home
         [enrolment] = db.session.scalars(select(Enrolment)).all()
         assert enrolment.status == EnrolmentStatus.ENROLLED
 
@@ -135,10 +139,10 @@ def offered(make_cohort, make_family):
     """A group of 1: Yasmine withdrew, the seat is offered to Adam (another family)."""
     cohort = make_cohort(capacity=1)
     first_parent, yasmine = make_family(first_name="Yasmine")
-    taken = services.enrol(yasmine, cohort, actor=get(first_parent))
+    taken = enrol(yasmine, cohort, actor=get(first_parent))
     parent, adam = make_family(first_name="Adam")
-    waiting = services.enrol(adam, cohort, actor=get(parent))
-    services.withdraw(taken, actor=get(first_parent))
+    waiting = enrol(adam, cohort, actor=get(parent))
+    withdraw(taken, actor=get(first_parent))
     db.session.commit()
     return cohort, parent, waiting
 
@@ -168,7 +172,7 @@ class TestFamilyActions:
 
     def test_withdraw_and_come_back_to_the_childs_page(self, client, login_as, cohort, family):
         user, yasmine, _ = family
-        enrolment = services.enrol(yasmine, cohort, actor=get(user))
+        enrolment = enrol(yasmine, cohort, actor=get(user))
         db.session.commit()
         login_as(user)
         child_page = text(client.get(f"/children/{yasmine.id}"))
@@ -186,7 +190,7 @@ class TestFamilyActions:
         self, client, login_as, cohort, family, frozen_now
     ):
         user, yasmine, _ = family
-        enrolment = services.enrol(yasmine, cohort, actor=get(user))
+        enrolment = enrol(yasmine, cohort, actor=get(user))
         db.session.commit()
         login_as(user)
         for page in ("/parent", f"/children/{yasmine.id}"):
@@ -203,7 +207,7 @@ class TestFamilyActions:
 
     def test_a_foreign_next_is_ignored(self, client, login_as, cohort, family):
         user, yasmine, _ = family
-        enrolment = services.enrol(yasmine, cohort, actor=get(user))
+        enrolment = enrol(yasmine, cohort, actor=get(user))
         db.session.commit()
         login_as(user)
         response = client.post(
@@ -238,14 +242,16 @@ class TestOfferLink:
         confirmed = client.post(path)
         assert confirmed.status_code == 302
         assert db.session.get(Enrolment, waiting.id).status == EnrolmentStatus.ENROLLED
-        # Single use: the same link now says so, and changes nothing.
+        # Single use: the same link now says so on the page again, and changes nothing.
         again = client.post(path)
-        assert again.status_code == 409
+        assert again.status_code == 422
         assert "Adam already has this seat" in text(again)
+        assert "Accept the seat" not in text(again)
+        assert db.session.get(Enrolment, waiting.id).status == EnrolmentStatus.ENROLLED
 
     def test_the_decline_link(self, client, login_as, offered):
         _, parent, waiting = offered
-        token = services.offer_token(waiting, "decline")
+        token = offer_token(waiting, "decline")
         login_as(parent)
         assert "Decline the seat" in text(client.get(f"/offers/{token}"))
         client.post(f"/offers/{token}")
@@ -260,7 +266,7 @@ class TestOfferLink:
     def test_another_parent_cannot_use_the_link(self, client, login_as, offered, make_family):
         _, _, waiting = offered
         stranger, _ = make_family()
-        token = services.offer_token(waiting, "accept")
+        token = offer_token(waiting, "accept")
         login_as(stranger)
         assert client.get(f"/offers/{token}").status_code == 404
         assert client.post(f"/offers/{token}").status_code == 404
@@ -268,12 +274,21 @@ class TestOfferLink:
 
     def test_an_expired_offer_is_explained(self, client, login_as, offered, frozen_now):
         _, parent, waiting = offered
-        token = services.offer_token(waiting, "accept")
+        token = offer_token(waiting, "accept")
         frozen_now.move_to(waiting.offer_expires_at + timedelta(minutes=1))
         login_as(parent)
         page = text(client.get(f"/offers/{token}"))
         assert "The deadline to accept this seat has passed" in page
-        # Reading the page moved the lapsed offer on.
+        assert "Accept the seat" not in page
+        # Reading the page wrote nothing: the offer reads as lapsed, and the periodic job
+        # moves it on.
+        assert db.session.get(Enrolment, waiting.id).status == EnrolmentStatus.OFFERED
+        refused = client.post(f"/offers/{token}")
+        assert refused.status_code == 422
+        assert "The deadline to accept this seat has passed" in text(refused)
+        assert db.session.get(Enrolment, waiting.id).status == EnrolmentStatus.OFFERED
+        assert [e.id for e in expire_offers()] == [waiting.id]
+        db.session.commit()
         assert db.session.get(Enrolment, waiting.id).end_reason == "offer_expired"
 
 
@@ -281,8 +296,8 @@ class TestReceipt:
     @pytest.fixture
     def payment(self, cohort, family, world):
         user, yasmine, _ = family
-        enrolment = services.enrol(yasmine, cohort, actor=get(user))
-        payment = services.record_payment(
+        enrolment = enrol(yasmine, cohort, actor=get(user))
+        payment = record_payment(
             enrolment, actor=world.coordinator, amount_centimes=30000, method="cash",
             paid_on=NOW.date(),
         )  # fmt: skip
@@ -315,8 +330,8 @@ class TestCoordinatorPages:
     def roster(self, make_cohort, make_family):
         cohort = make_cohort(capacity=1)
         people = [make_family(first_name=name) for name in ("Yasmine", "Adam", "Rania")]
-        enrolments = [services.enrol(c, cohort, actor=get(p)) for p, c in people]
-        services.withdraw(enrolments[0], actor=get(people[0][0]))
+        enrolments = [enrol(c, cohort, actor=get(p)) for p, c in people]
+        withdraw(enrolments[0], actor=get(people[0][0]))
         db.session.commit()
         return cohort, people, enrolments
 
@@ -366,7 +381,7 @@ class TestCoordinatorPages:
 
     def test_move(self, client, login_as, coordinator, cohort, family, make_cohort, world):
         user, yasmine, _ = family
-        enrolment = services.enrol(yasmine, cohort, actor=get(user))
+        enrolment = enrol(yasmine, cohort, actor=get(user))
         target = make_cohort(room=world.other_room, lead=world.other_lead)
         db.session.commit()
         login_as(coordinator)
@@ -379,7 +394,7 @@ class TestCoordinatorPages:
 
     def test_fee_waiver_and_payment(self, client, login_as, coordinator, cohort, family):
         user, yasmine, _ = family
-        enrolment = services.enrol(yasmine, cohort, actor=get(user))
+        enrolment = enrol(yasmine, cohort, actor=get(user))
         db.session.commit()
         login_as(coordinator)
         waiver = f"/coordinator/enrolments/{enrolment.id}/fee-waiver"
@@ -392,7 +407,7 @@ class TestCoordinatorPages:
         assert 'value="600.00"' in form  # the balance, ready to record
         bad = client.post(pay, data={"amount": "700", "method": "cash", "paid_on": "2026-09-07"})
         assert bad.status_code == 422
-        assert "This is more than what is still owed (600.00" in text(bad)
+        assert "This is more than what is still owed (600\xa0MAD)" in text(bad)
         assert (
             client.post(
                 pay, data={"amount": "100", "method": "wampum", "paid_on": "2026-09-07"}
@@ -473,7 +488,7 @@ class TestLanguages:
 
     def test_arabic_readers_see_the_arabic_first_name(self, client, login_as, cohort, make_family):
         user, child = make_family(first_name="Yasmine", first_name_ar="ياسمين", locale="ar")
-        services.enrol(child, cohort, actor=get(user))
+        enrol(child, cohort, actor=get(user))
         db.session.commit()
         login_as(user)
         arabic = text(client.get("/parent"))
@@ -486,8 +501,8 @@ def test_the_family_export_page_lists_enrolments_and_payments(
     client, login_as, cohort, family, world
 ):
     user, yasmine, _ = family
-    enrolment = services.enrol(yasmine, cohort, actor=get(user))
-    services.record_payment(
+    enrolment = enrol(yasmine, cohort, actor=get(user))
+    record_payment(
         enrolment, actor=world.coordinator, amount_centimes=5000, method="cash", paid_on=NOW.date()
     )
     db.session.commit()
@@ -498,3 +513,83 @@ def test_the_family_export_page_lists_enrolments_and_payments(
     assert "Robotique LEGO" in page
     assert "7 October 2026" in page
     assert "50.00" in page
+
+
+class TestRefusals:
+    """A service's refusal through the one path of lms/web.py: on the form that was sent, or
+    flashed back where the user came from; nothing stored either way."""
+
+    def test_a_refused_form_keeps_what_was_typed_and_says_why_on_the_field(
+        self, client, login_as, coordinator, cohort, family
+    ):
+        user, yasmine, _ = family
+        enrolment = enrol(yasmine, cohort, actor=get(user))
+        db.session.commit()
+        audited = db.session.scalar(select(func.count()).select_from(AuditEntry))
+        login_as(coordinator)
+        response = client.post(
+            f"/coordinator/enrolments/{enrolment.id}/fee-waiver",
+            data={"amount": "900", "reason": "Bourse de la fondation"},
+        )
+        assert response.status_code == 422
+        page = text(response)
+        error = re.search(r'<p class="error" id="amount-error">(.*?)</p>', page, re.S)
+        assert error is not None
+        assert "The waiver cannot be more than the fee after the discount" in error.group(1)
+        assert 'value="900.00"' in page or 'value="900"' in page
+        assert "Bourse de la fondation" in page
+        db.session.expire_all()
+        assert db.session.get(Enrolment, enrolment.id).waiver_centimes == 0
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == audited
+
+    def test_a_refused_button_is_flashed_back_to_next(self, client, login_as, cohort, family):
+        user, yasmine, _ = family
+        enrolment = enrol(yasmine, cohort, actor=get(user))
+        withdraw(enrolment, actor=get(user))
+        db.session.commit()
+        audited = db.session.scalar(select(func.count()).select_from(AuditEntry))
+        login_as(user)
+        back = f"/children/{yasmine.id}"
+        response = client.post(f"/enrolments/{enrolment.id}/withdraw", data={"next": back})
+        assert response.status_code == 303
+        assert response.headers["Location"] == back
+        assert "Yasmine is no longer in this group." in text(client.get(back))
+        # Without a next, back to the page the button was on.
+        response = client.post(
+            f"/enrolments/{enrolment.id}/withdraw", headers={"Referer": "http://localhost/parent"}
+        )
+        assert response.status_code == 303
+        assert response.headers["Location"] == "/parent"
+        db.session.expire_all()
+        assert db.session.get(Enrolment, enrolment.id).status == EnrolmentStatus.WITHDRAWN
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == audited
+
+
+def test_pages_show_a_lapsed_offer_without_writing(
+    client, login_as, coordinator, offered, frozen_now
+):
+    cohort, parent, waiting = offered
+    frozen_now.move_to(waiting.offer_expires_at + timedelta(minutes=1))
+    login_as(parent)
+    home = text(client.get("/parent"))  # a GET that wrote would raise here (lms/web.py)
+    assert "Offer expired" in home
+    assert "A seat is free for Adam" not in home
+    assert f"/enrolments/{waiting.id}/accept" not in home
+    assert "Offer expired" in text(client.get(f"/children/{waiting.child_id}"))
+    client.get("/catalogue")
+    client.get(f"/catalogue/courses/{cohort.course_id}")
+    refused = client.post(f"/enrolments/{waiting.id}/accept", follow_redirects=True)
+    assert "The deadline to accept this seat has passed" in text(refused)
+    client.post("/logout")
+    login_as(coordinator)
+    roster = text(client.get(f"/coordinator/cohorts/{cohort.id}/enrolments"))
+    assert "Seats offered (1)" in roster
+    assert "Offer expired" in roster
+    client.get(f"/coordinator/cohorts/{cohort.id}")
+    db.session.expire_all()
+    assert db.session.get(Enrolment, waiting.id).status == EnrolmentStatus.OFFERED
+    # The periodic job moves it on.
+    assert [e.id for e in expire_offers()] == [waiting.id]
+    db.session.commit()
+    assert db.session.get(Enrolment, waiting.id).end_reason == "offer_expired"
+    assert refreshed(cohort).seats_taken == 0

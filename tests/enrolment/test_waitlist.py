@@ -3,16 +3,28 @@ cancellations and moves, a cancelled group: invariants 1-3 after each."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from lms.audit.models import AuditEntry
-from lms.courses import services as courses
+from lms.courses.cohorts import CohortPlan, set_cohort_status, update_cohort
 from lms.courses.models import CohortStatus
-from lms.enrolment import services
+from lms.enrolment.fees import record_payment
+from lms.enrolment.joining import enrol, enrol_by_coordinator
+from lms.enrolment.leaving import cancel_enrolment, move_enrolment, withdraw
 from lms.enrolment.models import EndReason, Enrolment, EnrolmentStatus
+from lms.enrolment.offers import (
+    accept_offer,
+    decline_offer,
+    expire_offers,
+    offer_deadline,
+    offer_from_token,
+    offer_token,
+)
+from lms.enrolment.seats import check_consistency, waiting_position
 from lms.errors import DomainError
 from lms.extensions import db
 from tests.conftest import get
@@ -38,7 +50,7 @@ def full(make_cohort, make_family):
     people = []
     for n in range(5):
         user, child = make_family(first_name=f"Child{n}")
-        people.append((user, services.enrol(child, cohort, actor=get(user))))
+        people.append((user, enrol(child, cohort, actor=get(user))))
     db.session.commit()
     return cohort, people
 
@@ -52,13 +64,13 @@ class TestWithdraw:
     def test_the_seat_goes_to_the_first_child_waiting(self, full):
         cohort, people = full
         (p0, e0), _, (_, e2), (_, e3), _ = people
-        services.withdraw(e0, actor=get(p0))
+        withdraw(e0, actor=get(p0))
         assert (e0.status, e0.end_reason) == (WITHDRAWN, EndReason.WITHDRAWN_BY_PARENT)
         assert db.session.get(Enrolment, e2.id).status == OFFERED
         assert db.session.get(Enrolment, e3.id).status == WAITLISTED
         assert counts(cohort) == (2, 2)
-        assert services.waiting_position(e3) == 1
-        assert services.check_consistency() == []
+        assert waiting_position(e3) == 1
+        assert check_consistency() == []
         [offer] = mails("seat_offered")
         assert offer.recipient == people[2][0].email
         assert "/offers/" in offer.body
@@ -69,45 +81,41 @@ class TestWithdraw:
     def test_leaving_the_waiting_list_moves_the_others_up(self, full):
         cohort, people = full
         _, _, (p2, e2), (_, e3), (_, e4) = people
-        services.withdraw(e2, actor=get(p2))
+        withdraw(e2, actor=get(p2))
         assert counts(cohort) == (2, 1 + 0 + 1)
-        assert [services.waiting_position(e) for e in (e3, e4)] == [1, 2]
+        assert [waiting_position(e) for e in (e3, e4)] == [1, 2]
         assert mails("seat_offered") == []
         assert "no longer on the waiting list" in mails("enrolment_withdrawn")[0].body
 
     def test_with_nobody_waiting_the_seat_is_free_again(self, cohort, make_family):
         user, child = make_family()
-        enrolment = services.enrol(child, cohort, actor=get(user))
-        services.withdraw(enrolment, actor=get(user))
+        enrolment = enrol(child, cohort, actor=get(user))
+        withdraw(enrolment, actor=get(user))
         assert counts(cohort) == (0, 0)
 
     def test_twice_is_refused_clearly(self, full):
         _, people = full
         p0, e0 = people[0]
-        services.withdraw(e0, actor=get(p0))
-        assert refusal(services.withdraw, e0, actor=get(p0)) == (
-            "Child0 is no longer in this group."
-        )
+        withdraw(e0, actor=get(p0))
+        assert refusal(withdraw, e0, actor=get(p0)) == ("Child0 is no longer in this group.")
 
     def test_only_the_family(self, full, make_family):
         _, people = full
         stranger, _ = make_family()
-        assert refusal(services.withdraw, people[0][1], actor=get(stranger)) == (
+        assert refusal(withdraw, people[0][1], actor=get(stranger)) == (
             "You can only enrol and withdraw your own children."
         )
 
     def test_during_the_group_yes_after_it_no(self, full, frozen_now):
         _, people = full
         frozen_now.move_to(NOW + timedelta(days=45))  # the group is under way
-        services.withdraw(people[0][1], actor=get(people[0][0]))
+        withdraw(people[0][1], actor=get(people[0][0]))
         frozen_now.move_to(NOW + timedelta(days=100))
-        assert refusal(services.withdraw, people[1][1], actor=get(people[1][0])) == (
-            "This group is over."
-        )
+        assert refusal(withdraw, people[1][1], actor=get(people[1][0])) == ("This group is over.")
 
     def test_audited(self, full):
         _, people = full
-        services.withdraw(people[0][1], actor=get(people[0][0]))
+        withdraw(people[0][1], actor=get(people[0][0]))
         actions = set(db.session.scalars(select(AuditEntry.action)))
         assert {"enrolment.withdrawn", "enrolment.offered"} <= actions
 
@@ -116,54 +124,54 @@ class TestOffers:
     @pytest.fixture
     def offered(self, full):
         cohort, people = full
-        services.withdraw(people[0][1], actor=get(people[0][0]))
+        withdraw(people[0][1], actor=get(people[0][0]))
         db.session.commit()
         return cohort, people, people[2]
 
     def test_accepting_takes_the_seat(self, offered):
         cohort, _, (user, enrolment) = offered
-        services.accept_offer(enrolment, actor=get(user))
+        accept_offer(enrolment, actor=get(user))
         assert enrolment.status == ENROLLED
         assert enrolment.enrolled_at is not None
         assert counts(cohort) == (2, 2)
         assert mails("enrolment_confirmed", to=user.email)
-        assert services.check_consistency() == []
+        assert check_consistency() == []
 
     def test_declining_offers_the_seat_to_the_next_child(self, offered):
         cohort, people, (user, enrolment) = offered
-        services.decline_offer(enrolment, actor=get(user))
+        decline_offer(enrolment, actor=get(user))
         assert (enrolment.status, enrolment.end_reason) == (WITHDRAWN, EndReason.OFFER_DECLINED)
         assert db.session.get(Enrolment, people[3][1].id).status == OFFERED
         assert counts(cohort) == (2, 1)
         assert "you declined the seat" in mails("enrolment_withdrawn", to=user.email)[0].subject
-        assert services.check_consistency() == []
+        assert check_consistency() == []
 
     def test_withdrawing_an_offered_child_declines(self, offered):
         _, _, (user, enrolment) = offered
-        services.withdraw(enrolment, actor=get(user))
+        withdraw(enrolment, actor=get(user))
         assert enrolment.end_reason == EndReason.OFFER_DECLINED
 
     def test_an_answered_offer_cannot_be_answered_again(self, offered):
         _, _, (user, enrolment) = offered
-        services.accept_offer(enrolment, actor=get(user))
-        assert refusal(services.accept_offer, enrolment, actor=get(user)) == (
+        accept_offer(enrolment, actor=get(user))
+        assert refusal(accept_offer, enrolment, actor=get(user)) == (
             "Child2 already has this seat: nothing more to do."
         )
-        assert refusal(services.decline_offer, enrolment, actor=get(user)) == (
+        assert refusal(decline_offer, enrolment, actor=get(user)) == (
             "Child2 already has this seat: nothing more to do."
         )
 
     def test_a_declined_offer_cannot_be_accepted(self, offered):
         _, _, (user, enrolment) = offered
-        services.decline_offer(enrolment, actor=get(user))
-        assert refusal(services.accept_offer, enrolment, actor=get(user)) == (
+        decline_offer(enrolment, actor=get(user))
+        assert refusal(accept_offer, enrolment, actor=get(user)) == (
             "This seat is no longer offered to Child2."
         )
 
     def test_only_the_family_answers(self, offered, make_family):
         _, _, (_, enrolment) = offered
         stranger, _ = make_family()
-        for answer in (services.accept_offer, services.decline_offer):
+        for answer in (accept_offer, decline_offer):
             assert refusal(answer, enrolment, actor=get(stranger)) == (
                 "You can only enrol and withdraw your own children."
             )
@@ -171,7 +179,7 @@ class TestOffers:
     def test_too_late_to_accept(self, offered, frozen_now):
         _, _, (user, enrolment) = offered
         frozen_now.move_to(enrolment.offer_expires_at + timedelta(seconds=1))
-        assert refusal(services.accept_offer, enrolment, actor=get(user)) == (
+        assert refusal(accept_offer, enrolment, actor=get(user)) == (
             "The deadline to accept this seat has passed; it goes to the next child waiting."
         )
 
@@ -180,7 +188,7 @@ class TestLapsedOffers:
     @pytest.fixture
     def offered(self, full):
         cohort, people = full
-        services.withdraw(people[0][1], actor=get(people[0][0]))
+        withdraw(people[0][1], actor=get(people[0][0]))
         db.session.commit()
         return cohort, people
 
@@ -188,40 +196,40 @@ class TestLapsedOffers:
         cohort, people = offered
         first = people[2][1]
         later = first.offer_expires_at + timedelta(minutes=1)
-        lapsed = services.expire_offers(now=later)
+        lapsed = expire_offers(now=later)
         assert [e.id for e in lapsed] == [first.id]
         assert (first.status, first.end_reason) == (CANCELLED, EndReason.OFFER_EXPIRED)
         assert db.session.get(Enrolment, people[3][1].id).status == OFFERED
         assert counts(cohort) == (2, 1)
         assert mails("offer_expired", to=people[2][0].email)
-        assert services.check_consistency() == []
+        assert check_consistency() == []
 
     def test_nothing_happens_before_the_deadline_and_twice_is_harmless(self, offered):
         _, people = offered
         deadline = people[2][1].offer_expires_at
-        assert services.expire_offers(now=deadline - timedelta(minutes=1)) == []
-        assert len(services.expire_offers(now=deadline)) == 1
-        assert services.expire_offers(now=deadline) == []
+        assert expire_offers(now=deadline - timedelta(minutes=1)) == []
+        assert len(expire_offers(now=deadline)) == 1
+        assert expire_offers(now=deadline) == []
 
     def test_with_nobody_left_the_seat_is_freed(self, offered):
         cohort, _people = offered
         now = NOW
         for _ in range(3):
             now = now + timedelta(days=3)
-            services.expire_offers(now=now)
+            expire_offers(now=now)
         assert counts(cohort) == (1, 0)
-        assert services.check_consistency() == []
+        assert check_consistency() == []
 
     def test_only_the_given_group(self, offered, make_cohort):
         cohort, people = offered
         other = make_cohort(start_time=time(17, 0))
         later = people[2][1].offer_expires_at + timedelta(minutes=1)
-        assert services.expire_offers(other, now=later) == []
-        assert services.expire_offers([cohort], now=later)
+        assert expire_offers(other, now=later) == []
+        assert expire_offers([cohort], now=later)
 
     def test_a_cancelled_group_offers_nothing_more(self, offered, world):
         cohort, _people = offered
-        courses.set_cohort_status(cohort, CohortStatus.CANCELLED, actor=world.coordinator)
+        set_cohort_status(cohort, CohortStatus.CANCELLED, actor=world.coordinator)
         assert counts(cohort) == (0, 0)
 
 
@@ -229,73 +237,56 @@ class TestOfferDeadline:
     """48 hours, but at most half the time left before the next lesson, at least 12 hours."""
 
     def test_far_from_the_start(self, cohort):
-        assert services.offer_deadline(cohort, NOW) == NOW + timedelta(hours=48)
+        assert offer_deadline(cohort, NOW) == NOW + timedelta(hours=48)
 
     def test_close_to_a_lesson(self, cohort):
         first = cohort.lessons[0].starts_at
         now = first - timedelta(hours=30)
-        assert services.offer_deadline(cohort, now) == now + timedelta(hours=15)
+        assert offer_deadline(cohort, now) == now + timedelta(hours=15)
 
     def test_never_under_the_minimum(self, cohort):
         first = cohort.lessons[0].starts_at
         now = first - timedelta(hours=3)
-        assert services.offer_deadline(cohort, now) == now + timedelta(hours=12)
+        assert offer_deadline(cohort, now) == now + timedelta(hours=12)
 
     def test_configurable(self, cohort, app):
         app.config.update(OFFER_HOURS=24, OFFER_MIN_HOURS=6)
-        assert services.offer_deadline(cohort, NOW) == NOW + timedelta(hours=24)
+        assert offer_deadline(cohort, NOW) == NOW + timedelta(hours=24)
         first = cohort.lessons[0].starts_at
-        assert services.offer_deadline(cohort, first - timedelta(hours=4)) == first + timedelta(
-            hours=2
-        )
+        assert offer_deadline(cohort, first - timedelta(hours=4)) == first + timedelta(hours=2)
 
 
 class TestOfferLinks:
     @pytest.fixture
     def offer(self, full):
         _cohort, people = full
-        services.withdraw(people[0][1], actor=get(people[0][0]))
+        withdraw(people[0][1], actor=get(people[0][0]))
         db.session.commit()
         return people[2]
 
     def test_a_token_names_the_enrolment_and_the_answer(self, offer):
         _, enrolment = offer
         for action in ("accept", "decline"):
-            token = services.offer_token(enrolment, action)
-            assert services.offer_from_token(token) == (enrolment, action)
+            token = offer_token(enrolment, action)
+            assert offer_from_token(token) == (enrolment, action)
 
     @pytest.mark.parametrize("token", ["", "nonsense", "eyJlIjoxfQ.bad-signature"])
     def test_forged_tokens(self, ctx, token):
         with pytest.raises(DomainError, match="not valid"):
-            services.offer_from_token(token)
+            offer_from_token(token)
 
     def test_a_token_of_another_offer_of_the_same_row_does_not_work(self, offer):
         _, enrolment = offer
-        token = services.offer_token(enrolment, "accept")
+        token = offer_token(enrolment, "accept")
         enrolment.offered_at = enrolment.offered_at + timedelta(seconds=5)
         with pytest.raises(DomainError, match="not valid"):
-            services.offer_from_token(token)
+            offer_from_token(token)
 
 
 class TestCapacity:
     def test_more_seats_are_offered_to_as_many_children(self, full, world):
         cohort, people = full
-        courses.update_cohort(
-            cohort,
-            actor=world.coordinator,
-            room=cohort.room,
-            lead=world.lead,
-            assistants=[],
-            capacity=4,
-            language="fr",
-            start_date=cohort.start_date,
-            end_date=cohort.end_date,
-            weekdays=cohort.weekdays,
-            start_time=cohort.start_time,
-            duration_minutes=cohort.duration_minutes,
-            enrolment_opens_at=None,
-            enrolment_closes_at=None,
-        )
+        update_cohort(cohort, replace(CohortPlan.of(cohort), capacity=4), actor=world.coordinator)
         assert [db.session.get(Enrolment, e.id).status for _, e in people] == [
             ENROLLED,
             ENROLLED,
@@ -311,26 +302,13 @@ class TestCapacity:
             ).details["capacity"]
             == 4
         )
-        assert services.check_consistency() == []
+        assert check_consistency() == []
 
     def test_fewer_seats_than_taken_is_refused(self, full, world):
         cohort, _ = full
         with pytest.raises(DomainError, match="2 seats are already taken"):
-            courses.update_cohort(
-                cohort,
-                actor=world.coordinator,
-                room=cohort.room,
-                lead=world.lead,
-                assistants=[],
-                capacity=1,
-                language="fr",
-                start_date=cohort.start_date,
-                end_date=cohort.end_date,
-                weekdays=cohort.weekdays,
-                start_time=cohort.start_time,
-                duration_minutes=cohort.duration_minutes,
-                enrolment_opens_at=None,
-                enrolment_closes_at=None,
+            update_cohort(
+                cohort, replace(CohortPlan.of(cohort), capacity=1), actor=world.coordinator
             )
 
 
@@ -338,10 +316,10 @@ class TestCoordinator:
     def test_cancel_an_enrolment_with_a_reason(self, full, world):
         _cohort, people = full
         (parent0, e0) = people[0]
-        assert refusal(services.cancel_enrolment, e0, actor=world.coordinator, reason=" ") == (
+        assert refusal(cancel_enrolment, e0, actor=world.coordinator, reason=" ") == (
             "Say why the enrolment is cancelled."
         )
-        services.cancel_enrolment(e0, actor=world.coordinator, reason="Moved to Rabat")
+        cancel_enrolment(e0, actor=world.coordinator, reason="Moved to Rabat")
         assert (e0.status, e0.end_reason) == (CANCELLED, EndReason.CANCELLED_BY_COORDINATOR)
         assert db.session.get(Enrolment, people[2][1].id).status == OFFERED
         assert mails("enrolment_cancelled", to=parent0.email)
@@ -349,20 +327,20 @@ class TestCoordinator:
             select(AuditEntry).where(AuditEntry.action == "enrolment.cancelled")
         )
         assert entry.reason == "Moved to Rabat"
-        assert refusal(services.cancel_enrolment, e0, actor=world.coordinator, reason="x") == (
+        assert refusal(cancel_enrolment, e0, actor=world.coordinator, reason="x") == (
             "This enrolment has already ended."
         )
-        assert services.check_consistency() == []
+        assert check_consistency() == []
 
     def test_parents_cannot_cancel_or_enrol_by_hand(self, full, make_family):
         cohort, people = full
         user, child = make_family()
         assert (
-            refusal(services.cancel_enrolment, people[0][1], actor=get(people[0][0]), reason="x")
+            refusal(cancel_enrolment, people[0][1], actor=get(people[0][0]), reason="x")
             == "Only coordinators can do this."
         )
         assert (
-            refusal(services.enrol_by_coordinator, child, cohort, actor=get(user))
+            refusal(enrol_by_coordinator, child, cohort, actor=get(user))
             == "Only coordinators can do this."
         )
 
@@ -370,14 +348,14 @@ class TestCoordinator:
         cohort = make_cohort(enrolment_closes_at=NOW + timedelta(days=1))
         frozen_now.move_to(NOW + timedelta(days=2))
         user, child = make_family()
-        assert "closed on" in refusal(services.enrol, child, cohort, actor=get(user))
-        enrolment = services.enrol_by_coordinator(child, cohort, actor=world.coordinator)
+        assert "closed on" in refusal(enrol, child, cohort, actor=get(user))
+        enrolment = enrol_by_coordinator(child, cohort, actor=world.coordinator)
         assert enrolment.status == ENROLLED
 
     def test_not_in_a_draft(self, make_cohort, make_family, world):
         cohort = make_cohort(status=CohortStatus.DRAFT)
         _, child = make_family()
-        assert refusal(services.enrol_by_coordinator, child, cohort, actor=world.coordinator) == (
+        assert refusal(enrol_by_coordinator, child, cohort, actor=world.coordinator) == (
             "This group is not running: it is a draft, cancelled or over."
         )
 
@@ -392,7 +370,7 @@ class TestMove:
     def test_a_move_is_one_step(self, two_groups, world):
         source, target, people = two_groups
         parent0, e0 = people[0]
-        moved = services.move_enrolment(e0, target, actor=world.coordinator, reason="Schedule")
+        moved = move_enrolment(e0, target, actor=world.coordinator, reason="Schedule")
         assert moved.status == ENROLLED
         assert moved.moved_from_id == e0.id
         assert (e0.status, e0.end_reason) == (WITHDRAWN, EndReason.MOVED)
@@ -400,15 +378,15 @@ class TestMove:
         assert counts(source) == (2, 2)
         assert counts(target) == (1, 0)
         assert mails("enrolment_moved", to=parent0.email)[0].attachments
-        assert services.check_consistency() == []
+        assert check_consistency() == []
 
     def test_payments_follow_the_child(self, two_groups, world):
         _, target, people = two_groups
         e0 = people[0][1]
-        payment = services.record_payment(
+        payment = record_payment(
             e0, actor=world.coordinator, amount_centimes=20000, method="cash", paid_on=NOW.date()
         )
-        moved = services.move_enrolment(e0, target, actor=world.coordinator)
+        moved = move_enrolment(e0, target, actor=world.coordinator)
         assert payment.enrolment_id == moved.id
         assert e0.balance_centimes == 0
         assert moved.balance_centimes == 80000 - 20000
@@ -416,12 +394,10 @@ class TestMove:
     def test_the_target_needs_a_free_seat(self, two_groups, world, make_cohort):
         source, _, people = two_groups
         full_target = make_cohort(capacity=1, start_time=time(17, 0))
-        someone = services.enrol_by_coordinator(
-            people[2][1].child, full_target, actor=world.coordinator
-        )
+        someone = enrol_by_coordinator(people[2][1].child, full_target, actor=world.coordinator)
         assert someone.status == ENROLLED
         assert (
-            refusal(services.move_enrolment, people[0][1], full_target, actor=world.coordinator)
+            refusal(move_enrolment, people[0][1], full_target, actor=world.coordinator)
             == "The other group has no free seat (or children are waiting for one)."
         )
         assert counts(source) == (2, 3)
@@ -429,15 +405,15 @@ class TestMove:
     def test_refusals(self, two_groups, world):
         source, target, people = two_groups
         assert (
-            refusal(services.move_enrolment, people[0][1], source, actor=world.coordinator)
+            refusal(move_enrolment, people[0][1], source, actor=world.coordinator)
             == "Choose another group."
         )
         assert (
-            refusal(services.move_enrolment, people[3][1], target, actor=world.coordinator)
+            refusal(move_enrolment, people[3][1], target, actor=world.coordinator)
             == "Only an enrolled child can be moved."
         )
         assert refusal(
-            services.move_enrolment, people[0][1], target, actor=world.coordinator,
+            move_enrolment, people[0][1], target, actor=world.coordinator,
             override_rules=True,
         ) == "Say why the rules are set aside."  # fmt: skip
 
@@ -446,9 +422,9 @@ class TestMove:
         teens = make_course("Arduino", min_age=12, max_age=14)
         target = make_cohort(course=teens, room=world.other_room, lead=world.other_lead)
         assert "this course is for children aged 12 to 14" in refusal(
-            services.move_enrolment, people[0][1], target, actor=world.coordinator
+            move_enrolment, people[0][1], target, actor=world.coordinator
         )
-        moved = services.move_enrolment(
+        moved = move_enrolment(
             people[0][1], target, actor=world.coordinator, override_rules=True, reason="Gifted"
         )
         assert moved.override_reason == "Gifted"
@@ -458,11 +434,11 @@ class TestMove:
 class TestCohortCancelled:
     def test_everyone_is_told_and_every_place_ends(self, full, world):
         cohort, people = full
-        courses.set_cohort_status(cohort, CohortStatus.CANCELLED, actor=world.coordinator)
+        set_cohort_status(cohort, CohortStatus.CANCELLED, actor=world.coordinator)
         assert {e.status for _, e in people} == {CANCELLED}
         assert {e.end_reason for _, e in people} == {EndReason.COHORT_CANCELLED}
         told = {m.recipient for m in mails("cohort_cancelled")}
         assert told == {user.email for user, _ in people}
         assert len(mails("cohort_cancelled")) == 5  # once each
         assert counts(cohort) == (0, 0)
-        assert services.check_consistency() == []
+        assert check_consistency() == []

@@ -8,14 +8,22 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from lms.accounts.models import Role
 from lms.courses import hooks as courses_hooks
-from lms.enrolment import services, wiring
+from lms.enrolment import wiring
+from lms.enrolment.fees import record_payment, set_fee_waiver
+from lms.enrolment.joining import enrol
+from lms.enrolment.leaving import withdraw
 from lms.enrolment.models import EndReason, Enrolment, EnrolmentStatus, PrerequisiteWaiver
+from lms.enrolment.offers import expire_offers
+from lms.enrolment.queries import last_cohort_ends
+from lms.enrolment.rules import grant_prerequisite_waiver
+from lms.enrolment.seats import check_consistency, is_running
 from lms.extensions import db
-from lms.families import services as families
+from lms.families.data_rights import child_erasure_preview, erase_child, export_family
+from lms.families.guardians import accept_invitation, invite_guardian, make_invitation_token
 from lms.families.hooks import PageSection
 from lms.families.permissions import can_view_safeguarding, instructor_teaches
+from lms.roles import Role
 from tests.conftest import PASSWORD, get
 from tests.enrolment.conftest import GROUP_END, NOW, mails, refreshed
 
@@ -25,8 +33,8 @@ def full(make_cohort, make_family):
     cohort = make_cohort(capacity=1)
     seated = make_family(first_name="Yasmine")
     waiting = make_family(first_name="Adam")
-    e1 = services.enrol(seated[1], cohort, actor=get(seated[0]))
-    e2 = services.enrol(waiting[1], cohort, actor=get(waiting[0]))
+    e1 = enrol(seated[1], cohort, actor=get(seated[0]))
+    e2 = enrol(waiting[1], cohort, actor=get(waiting[0]))
     db.session.commit()
     return SimpleNamespace(cohort=cohort, parent=seated[0], e1=e1, waiting_parent=waiting[0], e2=e2)
 
@@ -56,13 +64,20 @@ class TestCourses:
         assert isinstance(section, PageSection)
         assert section.context["counts"] == {"enrolled": 1, "waitlisted": 1}
 
-    def test_showing_a_cohort_moves_lapsed_offers_on(self, full, frozen_now):
-        services.withdraw(full.e1, actor=get(full.parent))
+    def test_a_lapsed_offer_reads_as_lapsed_until_the_job_moves_it_on(self, full, frozen_now):
+        withdraw(full.e1, actor=get(full.parent))
         db.session.commit()
         assert full.e2.status == EnrolmentStatus.OFFERED
-        assert wiring.settle_cohorts([full.cohort]) is False
+        assert full.e2.offer_is_open
+        assert not full.e2.offer_lapsed
+        assert expire_offers([full.cohort]) == []
         frozen_now.move_to(full.e2.offer_expires_at + timedelta(minutes=1))
-        assert wiring.settle_cohorts([full.cohort]) is True
+        # Derived on reading: nothing is stored until the periodic job runs.
+        assert full.e2.offer_lapsed
+        assert not full.e2.offer_is_open
+        assert full.e2.status == EnrolmentStatus.OFFERED
+        assert refreshed(full.cohort).seats_taken == 1
+        assert expire_offers([full.cohort]) == [full.e2]
         assert full.e2.end_reason == EndReason.OFFER_EXPIRED
         assert refreshed(full.cohort).seats_taken == 0
 
@@ -81,29 +96,29 @@ class TestFamilies:
         assert not instructor_teaches(lead, seated, on=NOW.date() - timedelta(days=1))
 
     def test_withdrawn_children_are_no_longer_taught(self, full, world):
-        services.withdraw(full.e1, actor=get(full.parent))
+        withdraw(full.e1, actor=get(full.parent))
         assert not instructor_teaches(world.lead, full.e1.child)
 
     def test_last_cohort_ends(self, full):
-        assert services.last_cohort_ends(today=GROUP_END) == {}
-        assert services.last_cohort_ends(today=GROUP_END + timedelta(days=1)) == {
+        assert last_cohort_ends(today=GROUP_END) == {}
+        assert last_cohort_ends(today=GROUP_END + timedelta(days=1)) == {
             full.e1.child_id: GROUP_END
         }
 
     def test_a_child_who_left_early_finished_the_day_it_left(self, full, frozen_now):
         frozen_now.move_to(NOW + timedelta(days=50))
-        services.withdraw(full.e1, actor=get(full.parent))
-        assert services.last_cohort_ends() == {full.e1.child_id: (NOW + timedelta(days=50)).date()}
+        withdraw(full.e1, actor=get(full.parent))
+        assert last_cohort_ends() == {full.e1.child_id: (NOW + timedelta(days=50)).date()}
 
     def test_the_export_lists_enrolments_and_payments(self, full, world):
-        services.record_payment(
+        record_payment(
             full.e1,
             actor=world.coordinator,
             amount_centimes=10000,
             method="cash",
             paid_on=NOW.date(),
         )
-        data = families.export_family(get(full.parent))
+        data = export_family(get(full.parent))
         [row] = data["enrolments"]
         assert row["course"] == "Robotique LEGO"
         assert row["status"] == "Enrolled"
@@ -114,29 +129,29 @@ class TestFamilies:
 
     def test_nothing_to_export_adds_nothing(self, make_family):
         parent, _ = make_family()
-        data = families.export_family(get(parent))
+        data = export_family(get(parent))
         assert "enrolments" not in data
         assert "payments" not in data
 
     def test_erasing_a_child_frees_the_seat_and_keeps_the_rows(self, full, world):
         child = full.e1.child
-        services.grant_prerequisite_waiver(child, world.course, actor=world.coordinator, reason="x")
-        services.set_fee_waiver(
+        grant_prerequisite_waiver(child, world.course, actor=world.coordinator, reason="x")
+        set_fee_waiver(
             full.e1, actor=world.coordinator, amount_centimes=100, reason="Yasmine's scholarship"
         )
-        preview = families.child_erasure_preview(child, actor=get(full.parent))
+        preview = child_erasure_preview(child, actor=get(full.parent))
         assert preview.from_other_domains == [
             "Yasmine leaves 1 group or waiting list; the seat goes to the next child waiting.",
             "The enrolments and payments stay in the lab's accounts, without Yasmine's name.",
         ]
-        families.erase_child(child, actor=get(full.parent), password=PASSWORD)
+        erase_child(child, actor=get(full.parent), password=PASSWORD)
         db.session.commit()
         e1 = db.session.get(Enrolment, full.e1.id)
         assert (e1.status, e1.end_reason) == (EnrolmentStatus.WITHDRAWN, EndReason.CHILD_ERASED)
         assert e1.waiver_reason == "—"
         assert db.session.get(Enrolment, full.e2.id).status == EnrolmentStatus.OFFERED
         assert db.session.scalars(select(PrerequisiteWaiver)).all() == []
-        assert services.check_consistency() == []
+        assert check_consistency() == []
         assert mails("seat_offered", to=full.waiting_parent.email)
 
     def test_the_childs_page_shows_the_groups(self, full):
@@ -146,12 +161,12 @@ class TestFamilies:
 
     def test_co_parents_see_and_act_for_the_child(self, full, make_user):
         co_parent = get(make_user(Role.PARENT, full_name="Nadia Bennani", locale="ar"))
-        invitation = families.invite_guardian(
+        invitation = invite_guardian(
             actor=get(full.parent), email=co_parent.email, children=[full.e1.child]
         )
-        families.accept_invitation(families.make_invitation_token(invitation), user=co_parent)
+        accept_invitation(make_invitation_token(invitation), user=co_parent)
         db.session.commit()
-        services.withdraw(full.e1, actor=co_parent)
+        withdraw(full.e1, actor=co_parent)
         assert {m.recipient for m in mails("enrolment_withdrawn")} == {
             full.parent.email,
             co_parent.email,
@@ -160,31 +175,31 @@ class TestFamilies:
 
 def test_the_consistency_check_finds_every_kind_of_problem(full):
     cohort = full.cohort
-    assert services.check_consistency() == []
+    assert check_consistency() == []
     cohort.seats_taken = 0
     cohort.waitlist_count = 3
     db.session.flush()
-    problems = services.check_consistency([cohort])
+    problems = check_consistency([cohort])
     assert f"cohort {cohort.id}: seats_taken 0 != 1" in problems
     assert f"cohort {cohort.id}: waitlist_count 3 != 1" in problems
     db.session.rollback()
     full.e2.status = EnrolmentStatus.ENROLLED
     db.session.flush()
-    assert f"cohort {cohort.id}: 2 seats held, capacity 1" in services.check_consistency()
+    assert f"cohort {cohort.id}: 2 seats held, capacity 1" in check_consistency()
 
 
 def test_a_waiting_child_while_a_seat_is_free_is_a_problem(make_cohort, make_family):
     cohort = make_cohort(capacity=2)
     user, child = make_family()
-    enrolment = services.enrol(child, cohort, actor=get(user))
+    enrolment = enrol(child, cohort, actor=get(user))
     enrolment.status = EnrolmentStatus.WAITLISTED
     cohort.seats_taken, cohort.waitlist_count = 0, 1
     db.session.flush()
-    assert services.check_consistency() == [f"cohort {cohort.id}: 1 waiting while a seat is free"]
+    assert check_consistency() == [f"cohort {cohort.id}: 1 waiting while a seat is free"]
 
 
 def test_a_date_in_the_past_is_not_a_running_group(make_cohort):
     cohort = make_cohort()
-    assert services.is_running(cohort)
+    assert is_running(cohort)
     cohort.end_date = date(2026, 9, 1)
-    assert not services.is_running(cohort)
+    assert not is_running(cohort)

@@ -7,12 +7,12 @@ from datetime import date
 import pytest
 import time_machine
 
-from lms.accounts.models import Role
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families import services
-from lms.families.models import Child, age_in_years, local_today
-from lms.families.services import Person
+from lms.families.children import add_child, children_of, update_child
+from lms.families.contacts import Person, add_contact, remove_contact, update_contact
+from lms.families.models import Child, ContactKind, age_in_years, local_today
+from lms.roles import Role
 from tests.conftest import get
 from tests.families.conftest import EMERGENCY, years_ago
 
@@ -64,7 +64,7 @@ def test_blank_arabic_names_are_stored_as_nothing(make_child, parent):
 )
 def test_implausible_dates_of_birth_are_refused(parent, born, message):
     with pytest.raises(DomainError, match=message) as caught:
-        services.add_child(
+        add_child(
             get(parent),
             first_name="Test",
             last_name="Enfant",
@@ -109,7 +109,7 @@ def test_age_in_years(born, on, age):
 
 def test_a_child_needs_an_emergency_contact(parent):
     with pytest.raises(DomainError, match="at least one emergency contact") as caught:
-        services.add_child(
+        add_child(
             get(parent),
             first_name="Test",
             last_name="Enfant",
@@ -121,7 +121,7 @@ def test_a_child_needs_an_emergency_contact(parent):
 
 def test_an_invalid_phone_is_refused_on_its_field(parent):
     with pytest.raises(DomainError, match="valid phone number") as caught:
-        services.add_child(
+        add_child(
             get(parent),
             first_name="Test",
             last_name="Enfant",
@@ -133,7 +133,7 @@ def test_an_invalid_phone_is_refused_on_its_field(parent):
 
 def test_only_parents_add_children(instructor):
     with pytest.raises(DomainError, match="Only parent accounts"):
-        services.add_child(
+        add_child(
             get(instructor),
             first_name="Test",
             last_name="Enfant",
@@ -143,7 +143,7 @@ def test_only_parents_add_children(instructor):
 
 
 def test_a_guardian_edits_the_child(parent, child):
-    services.update_child(
+    update_child(
         child,
         actor=get(parent),
         first_name="Zoubida",
@@ -162,7 +162,7 @@ def test_a_guardian_edits_the_child(parent, child):
 
 def test_edits_check_the_date_of_birth_too(parent, child):
     with pytest.raises(DomainError, match="future"):
-        services.update_child(
+        update_child(
             child,
             actor=get(parent),
             first_name="Zoubida",
@@ -173,7 +173,7 @@ def test_edits_check_the_date_of_birth_too(parent, child):
 
 def test_another_parent_cannot_edit(child, other_parent):
     with pytest.raises(DomainError, match="guardians"):
-        services.update_child(
+        update_child(
             child,
             actor=get(other_parent),
             first_name="X",
@@ -186,12 +186,15 @@ def test_emergency_contacts_keep_at_least_one(parent, child):
     actor = get(parent)
     [first] = child.emergency_contacts
     with pytest.raises(DomainError, match="at least one emergency contact"):
-        services.remove_emergency_contact(first, actor=actor)
-    second = services.add_emergency_contact(
-        child, actor=actor, person=Person("Ali Tahiri", "Oncle", "+33 6 12 34 56 78")
+        remove_contact(first, actor=actor)
+    second = add_contact(
+        child,
+        actor=actor,
+        kind=ContactKind.EMERGENCY,
+        person=Person("Ali Tahiri", "Oncle", "+33 6 12 34 56 78"),
     )
     assert second.phone == "+33612345678"
-    services.remove_emergency_contact(first, actor=actor)
+    remove_contact(first, actor=actor)
     db.session.commit()
     assert [c.name for c in child.emergency_contacts] == ["Ali Tahiri"]
 
@@ -199,27 +202,24 @@ def test_emergency_contacts_keep_at_least_one(parent, child):
 def test_emergency_contacts_are_edited_with_a_valid_phone(parent, child):
     [contact] = child.emergency_contacts
     with pytest.raises(DomainError) as caught:
-        services.update_emergency_contact(
-            contact, actor=get(parent), person=Person("Fatiha", "Tante", "not a phone")
-        )
+        update_contact(contact, actor=get(parent), person=Person("Fatiha", "Tante", "not a phone"))
     assert caught.value.field == "phone"
-    services.update_emergency_contact(
-        contact, actor=get(parent), person=Person("Fatiha O.", "Tante", "0522 22 33 44")
-    )
+    update_contact(contact, actor=get(parent), person=Person("Fatiha O.", "Tante", "0522 22 33 44"))
     assert (contact.name, contact.phone) == ("Fatiha O.", "+212522223344")
 
 
 def test_pickup_people_are_added_edited_and_removed(parent, child):
     actor = get(parent)
-    pickup = services.add_authorised_pickup(
-        child, actor=actor, person=Person("Latifa Alaoui", "Grand-mère", "0661234590")
+    pickup = add_contact(
+        child,
+        actor=actor,
+        kind=ContactKind.PICKUP,
+        person=Person("Latifa Alaoui", "Grand-mère", "0661234590"),
     )
     assert [p.name for p in child.authorised_pickups] == ["Latifa Alaoui"]
-    services.update_authorised_pickup(
-        pickup, actor=actor, person=Person("Latifa A.", "Grand-mère", "0661234590")
-    )
+    update_contact(pickup, actor=actor, person=Person("Latifa A.", "Grand-mère", "0661234590"))
     assert pickup.name == "Latifa A."
-    services.remove_authorised_pickup(pickup, actor=actor)
+    remove_contact(pickup, actor=actor)
     db.session.commit()
     assert child.authorised_pickups == []  # no minimum: guardians always collect
 
@@ -228,7 +228,7 @@ def test_pickup_people_are_added_edited_and_removed(parent, child):
 def test_people_need_a_name_and_a_relationship(parent, child, field):
     values = {"name": "Latifa", "relationship": "Grand-mère", "phone": "0661234590", field: "  "}
     with pytest.raises(DomainError) as caught:
-        services.add_authorised_pickup(child, actor=get(parent), person=Person(**values))
+        add_contact(child, actor=get(parent), kind=ContactKind.PICKUP, person=Person(**values))
     assert caught.value.field == field
 
 
@@ -236,6 +236,6 @@ def test_children_of_lists_only_the_users_children(make_child, parent, other_par
     older = make_child(parent, first_name="Adam", date_of_birth=years_ago(12))
     younger = make_child(parent, first_name="Rania", date_of_birth=years_ago(7))
     make_child(other_parent, first_name="Ilyas")
-    assert [c.first_name for c in services.children_of(get(parent))] == ["Adam", "Rania"]
+    assert [c.first_name for c in children_of(get(parent))] == ["Adam", "Rania"]
     assert older.id != younger.id
-    assert services.children_of(get(make_user(Role.PARENT))) == []
+    assert children_of(get(make_user(Role.PARENT))) == []

@@ -7,7 +7,7 @@ import time_machine
 
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families import services
+from lms.families.children import child_alerts, record_consent, save_health, set_photo_consent
 from lms.families.models import ConsentKind, ConsentRecord
 from tests.conftest import get
 
@@ -27,7 +27,7 @@ def _history(child, kind):
 
 def test_health_notes_need_consent(parent, child):
     with pytest.raises(DomainError, match="need your consent") as caught:
-        services.save_health(
+        save_health(
             child, actor=get(parent), consent=False, allergies="Peanuts", medical_notes=None
         )
     assert caught.value.field == "consent"
@@ -37,7 +37,7 @@ def test_health_notes_need_consent(parent, child):
 
 def test_consent_is_recorded_with_time_version_and_actor(app, parent, child):
     with time_machine.travel("2026-10-01 08:00:00+00:00", tick=False):
-        services.save_health(
+        save_health(
             child,
             actor=get(parent),
             consent=True,
@@ -57,8 +57,8 @@ def test_consent_is_recorded_with_time_version_and_actor(app, parent, child):
 
 def test_withdrawing_health_consent_erases_the_notes(parent, child):
     actor = get(parent)
-    services.save_health(child, actor=actor, consent=True, allergies="Eggs", medical_notes="Asthma")
-    services.save_health(child, actor=actor, consent=False, allergies=None, medical_notes=None)
+    save_health(child, actor=actor, consent=True, allergies="Eggs", medical_notes="Asthma")
+    save_health(child, actor=actor, consent=False, allergies=None, medical_notes=None)
     db.session.commit()
     db.session.refresh(child)
     assert (child.allergies, child.medical_notes) == (None, None)
@@ -66,30 +66,26 @@ def test_withdrawing_health_consent_erases_the_notes(parent, child):
 
 
 def test_saying_no_without_notes_is_a_decision_too(parent, child):
-    assert "No decision yet about health information." in [
-        str(a) for a in services.child_alerts(child)
-    ]
-    services.save_health(child, actor=get(parent), consent=False, allergies="", medical_notes="")
+    assert "No decision yet about health information." in [str(a) for a in child_alerts(child)]
+    save_health(child, actor=get(parent), consent=False, allergies="", medical_notes="")
     assert child.current_consent(ConsentKind.HEALTH).granted is False
-    assert "No decision yet about health information." not in [
-        str(a) for a in services.child_alerts(child)
-    ]
+    assert "No decision yet about health information." not in [str(a) for a in child_alerts(child)]
 
 
 def test_the_same_decision_twice_is_one_record(parent, child):
     actor = get(parent)
-    services.save_health(child, actor=actor, consent=True, allergies="Eggs", medical_notes=None)
-    services.save_health(child, actor=actor, consent=True, allergies="Eggs, milk", medical_notes="")
+    save_health(child, actor=actor, consent=True, allergies="Eggs", medical_notes=None)
+    save_health(child, actor=actor, consent=True, allergies="Eggs, milk", medical_notes="")
     assert len(_history(child, ConsentKind.HEALTH)) == 1
     assert child.allergies == "Eggs, milk"
 
 
 def test_photo_consent_is_revocable_and_keeps_its_history(app, parent, co_parent, child):
-    services.set_photo_consent(child, actor=get(parent), granted=True)
-    services.set_photo_consent(child, actor=get(parent), granted=False)
+    set_photo_consent(child, actor=get(parent), granted=True)
+    set_photo_consent(child, actor=get(parent), granted=False)
     # A new notice version asks again, even for the same answer.
     app.config["PHOTO_NOTICE_VERSION"] = "2027-01"
-    services.set_photo_consent(child, actor=get(parent), granted=False)
+    set_photo_consent(child, actor=get(parent), granted=False)
     db.session.commit()
     assert _history(child, ConsentKind.PHOTO) == [
         (True, "2026-09"),
@@ -103,30 +99,30 @@ def test_photo_consent_is_revocable_and_keeps_its_history(app, parent, co_parent
 
 def test_a_changed_notice_shows_an_alert(app, parent, child):
     actor = get(parent)
-    services.set_photo_consent(child, actor=actor, granted=True)
-    services.save_health(child, actor=actor, consent=False, allergies=None, medical_notes=None)
-    assert [str(a) for a in services.child_alerts(child)] == []
+    set_photo_consent(child, actor=actor, granted=True)
+    save_health(child, actor=actor, consent=False, allergies=None, medical_notes=None)
+    assert [str(a) for a in child_alerts(child)] == []
     app.config["PHOTO_NOTICE_VERSION"] = "2027-01"
-    assert [str(a) for a in services.child_alerts(child)] == [
+    assert [str(a) for a in child_alerts(child)] == [
         "The photo notice has changed: please confirm your decision."
     ]
 
 
 def test_alerts_for_a_new_child(parent, child):
-    assert [str(a) for a in services.child_alerts(child)] == [
+    assert [str(a) for a in child_alerts(child)] == [
         "No decision yet about health information.",
         "No decision yet about photos and videos.",
     ]
-    child.emergency_contacts.clear()
-    assert str(services.child_alerts(child)[0]).startswith("No emergency contact")
+    child.contact_people.clear()
+    assert str(child_alerts(child)[0]).startswith("No emergency contact")
 
 
 def test_only_guardians_decide(child, other_parent, coordinator):
     for actor in (other_parent, coordinator):
         with pytest.raises(DomainError, match="guardians"):
-            services.set_photo_consent(child, actor=get(actor), granted=True)
+            set_photo_consent(child, actor=get(actor), granted=True)
 
 
 def test_unknown_consent_kinds_are_refused(parent, child):
     with pytest.raises(DomainError, match="Unknown kind"):
-        services.record_consent(child, actor=get(parent), kind="marketing", granted=True)
+        record_consent(child, actor=get(parent), kind="marketing", granted=True)

@@ -8,21 +8,31 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.database import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families import services
+from lms.families.children import add_child, children_of
+from lms.families.guardians import (
+    InvalidInvitation,
+    accept_invitation,
+    cancel_invitation,
+    invitation_from_token,
+    invite_guardian,
+    make_invitation_token,
+    remove_guardian,
+)
 from lms.families.models import Child, GuardianInvitation, Guardianship
 from lms.notifications.models import OutboxMessage
+from lms.roles import Role
 from tests.conftest import get
 from tests.families.conftest import CHILD, EMERGENCY, years_ago
 
 
 def _invite(parent, children, email="nadia@example.ma"):
-    invitation = services.invite_guardian(actor=get(parent), email=email, children=children)
+    invitation = invite_guardian(actor=get(parent), email=email, children=children)
     db.session.commit()
-    return invitation, services.make_invitation_token(invitation)
+    return invitation, make_invitation_token(invitation)
 
 
 @pytest.mark.usefixtures("ctx")
@@ -44,11 +54,11 @@ class TestInvitations:
     ):
         sibling = make_child(parent, first_name="Adam")
         _, token = _invite(parent, [child, sibling])
-        children = services.accept_invitation(token, user=get(co_parent))
+        children = accept_invitation(token, user=get(co_parent))
         db.session.commit()
         assert {c.id for c in children} == {child.id, sibling.id}
-        assert [c.id for c in services.children_of(get(co_parent))] == [
-            c.id for c in services.children_of(get(parent))
+        assert [c.id for c in children_of(get(co_parent))] == [
+            c.id for c in children_of(get(parent))
         ]
         # The inviter is told, in their language.
         told = db.session.scalar(
@@ -60,45 +70,45 @@ class TestInvitations:
     def test_the_inviter_may_share_only_some_children(self, parent, co_parent, child, make_child):
         make_child(parent, first_name="Adam")
         _, token = _invite(parent, [child])
-        services.accept_invitation(token, user=get(co_parent))
-        assert [c.id for c in services.children_of(get(co_parent))] == [child.id]
+        accept_invitation(token, user=get(co_parent))
+        assert [c.id for c in children_of(get(co_parent))] == [child.id]
 
     def test_a_link_works_once(self, parent, co_parent, child):
         _, token = _invite(parent, [child])
-        services.accept_invitation(token, user=get(co_parent))
+        accept_invitation(token, user=get(co_parent))
         db.session.commit()
-        with pytest.raises(services.InvalidInvitation, match="already been accepted"):
-            services.accept_invitation(token, user=get(co_parent))
+        with pytest.raises(InvalidInvitation, match="already been accepted"):
+            accept_invitation(token, user=get(co_parent))
 
     def test_a_link_expires_after_seven_days(self, app, parent, co_parent, child):
         assert app.config["INVITATION_MAX_AGE"] == 7 * 24 * 3600
         with time_machine.travel(utcnow(), tick=False) as traveller:
             _, token = _invite(parent, [child])
             traveller.shift(timedelta(days=7) - timedelta(minutes=1))
-            services.invitation_from_token(token)  # still valid
+            invitation_from_token(token)  # still valid
             traveller.shift(timedelta(minutes=2))
-            with pytest.raises(services.InvalidInvitation, match="expired"):
-                services.accept_invitation(token, user=get(co_parent))
-        assert services.children_of(get(co_parent)) == []
+            with pytest.raises(InvalidInvitation, match="expired"):
+                accept_invitation(token, user=get(co_parent))
+        assert children_of(get(co_parent)) == []
 
     @pytest.mark.parametrize("tamper", [lambda t: t[:-2] + "xx", lambda t: "nonsense", str.upper])
     def test_a_forged_link_is_refused(self, parent, co_parent, child, tamper):
         _, token = _invite(parent, [child])
-        with pytest.raises(services.InvalidInvitation, match="not valid"):
-            services.accept_invitation(tamper(token), user=get(co_parent))
+        with pytest.raises(InvalidInvitation, match="not valid"):
+            accept_invitation(tamper(token), user=get(co_parent))
 
     def test_a_cancelled_invitation_is_dead(self, parent, co_parent, child):
         invitation, token = _invite(parent, [child])
-        services.cancel_invitation(invitation, actor=get(parent))
-        with pytest.raises(services.InvalidInvitation, match="cancelled"):
-            services.accept_invitation(token, user=get(co_parent))
+        cancel_invitation(invitation, actor=get(parent))
+        with pytest.raises(InvalidInvitation, match="cancelled"):
+            accept_invitation(token, user=get(co_parent))
         with pytest.raises(DomainError, match="no longer open"):
-            services.cancel_invitation(invitation, actor=get(parent))
+            cancel_invitation(invitation, actor=get(parent))
 
     def test_only_a_guardian_cancels(self, parent, other_parent, child):
         invitation, _ = _invite(parent, [child])
         with pytest.raises(DomainError, match="guardians"):
-            services.cancel_invitation(invitation, actor=get(other_parent))
+            cancel_invitation(invitation, actor=get(other_parent))
 
     def test_inviting_yourself_is_refused(self, parent, child):
         with pytest.raises(DomainError, match="your own address") as caught:
@@ -111,7 +121,7 @@ class TestInvitations:
 
     def test_inviting_an_existing_guardian_is_refused(self, parent, co_parent, child):
         _, token = _invite(parent, [child])
-        services.accept_invitation(token, user=get(co_parent))
+        accept_invitation(token, user=get(co_parent))
         with pytest.raises(DomainError, match="already a guardian"):
             _invite(parent, [child])
 
@@ -134,43 +144,43 @@ class TestInvitations:
     def test_the_invitee_must_use_the_invited_address(self, parent, other_parent, child):
         _, token = _invite(parent, [child])
         with pytest.raises(DomainError, match=r"sent to nadia@example\.ma"):
-            services.accept_invitation(token, user=get(other_parent))
+            accept_invitation(token, user=get(other_parent))
 
     def test_the_inviter_cannot_accept(self, parent, child):
         _, token = _invite(parent, [child], email="nadia@example.ma")
         with pytest.raises(DomainError, match="other parent has to accept"):
-            services.accept_invitation(token, user=get(parent))
+            accept_invitation(token, user=get(parent))
 
     def test_staff_cannot_accept(self, parent, make_user, child):
         staff = make_user(Role.INSTRUCTOR, email="nadia@example.ma")
         _, token = _invite(parent, [child], email="other@example.ma")
         invitation = db.session.scalar(db.select(GuardianInvitation))
         invitation.email = staff.email
-        token = services.make_invitation_token(invitation)
+        token = make_invitation_token(invitation)
         with pytest.raises(DomainError, match="Only a parent account"):
-            services.accept_invitation(token, user=get(staff))
+            accept_invitation(token, user=get(staff))
 
     def test_an_inviter_who_left_gives_nothing(self, parent, co_parent, make_user, child):
         """If the inviter lost access meanwhile, the link no longer opens the child."""
         _, first = _invite(parent, [child])
-        services.accept_invitation(first, user=get(co_parent))
+        accept_invitation(first, user=get(co_parent))
         _, second = _invite(parent, [child], email="grandma@example.ma")
-        services.remove_guardian(child, actor=get(co_parent), guardian=get(parent))
+        remove_guardian(child, actor=get(co_parent), guardian=get(parent))
         grandma = make_user(Role.PARENT, email="grandma@example.ma")
-        with pytest.raises(services.InvalidInvitation, match="no longer gives access"):
-            services.accept_invitation(second, user=get(grandma))
+        with pytest.raises(InvalidInvitation, match="no longer gives access"):
+            accept_invitation(second, user=get(grandma))
 
 
 @pytest.mark.usefixtures("ctx")
 class TestRemoval:
     def _share(self, parent, co_parent, child):
         _, token = _invite(parent, [child])
-        services.accept_invitation(token, user=get(co_parent))
+        accept_invitation(token, user=get(co_parent))
         db.session.commit()
 
     def test_either_guardian_removes_the_other(self, parent, co_parent, child):
         self._share(parent, co_parent, child)
-        services.remove_guardian(child, actor=get(co_parent), guardian=get(parent))
+        remove_guardian(child, actor=get(co_parent), guardian=get(parent))
         db.session.commit()
         assert [g.id for g in child.guardians] == [co_parent.id]
         notice = db.session.scalar(
@@ -180,22 +190,22 @@ class TestRemoval:
 
     def test_a_guardian_may_leave(self, parent, co_parent, child):
         self._share(parent, co_parent, child)
-        services.remove_guardian(child, actor=get(co_parent), guardian=get(co_parent))
+        remove_guardian(child, actor=get(co_parent), guardian=get(co_parent))
         assert [g.id for g in child.guardians] == [parent.id]
 
     def test_a_child_always_keeps_one_guardian(self, parent, child):
         with pytest.raises(DomainError, match="at least one guardian"):
-            services.remove_guardian(child, actor=get(parent), guardian=get(parent))
+            remove_guardian(child, actor=get(parent), guardian=get(parent))
         assert [g.id for g in child.guardians] == [parent.id]
 
     def test_a_stranger_removes_nobody(self, parent, co_parent, other_parent, child):
         self._share(parent, co_parent, child)
         with pytest.raises(DomainError, match="guardians"):
-            services.remove_guardian(child, actor=get(other_parent), guardian=get(parent))
+            remove_guardian(child, actor=get(other_parent), guardian=get(parent))
 
     def test_removing_a_non_guardian_is_refused(self, parent, other_parent, child):
         with pytest.raises(DomainError, match="not a guardian"):
-            services.remove_guardian(child, actor=get(parent), guardian=get(other_parent))
+            remove_guardian(child, actor=get(parent), guardian=get(other_parent))
 
 
 @pytest.mark.committed
@@ -204,7 +214,7 @@ def test_two_guardians_removing_each_other_at_once_leave_one(app, make_user):
     karim = make_user(Role.PARENT, full_name="Karim Alaoui")
     nadia = make_user(Role.PARENT, full_name="Nadia Bennani")
     with app.app_context():
-        child = services.add_child(
+        child = add_child(
             db.session.get(User, karim.id),
             **CHILD,
             date_of_birth=years_ago(9),
@@ -224,7 +234,7 @@ def test_two_guardians_removing_each_other_at_once_leave_one(app, make_user):
                 actor = db.session.get(User, actor_id)
                 guardian = db.session.get(User, guardian_id)
                 child = db.session.get(Child, child_id)
-                services.remove_guardian(child, actor=actor, guardian=guardian)
+                remove_guardian(child, actor=actor, guardian=guardian)
                 db.session.commit()
                 outcomes.append("removed")
             except DomainError:

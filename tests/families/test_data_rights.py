@@ -8,9 +8,18 @@ from sqlalchemy import select
 from lms.accounts.services import authenticate
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families import hooks, services
-from lms.families.models import Child, ConsentKind, ConsentRecord, GuardianInvitation
-from lms.families.services import Person
+from lms.families import hooks
+from lms.families.children import children_of, log_medical_access, save_health, set_photo_consent
+from lms.families.contacts import Person, add_contact
+from lms.families.data_rights import (
+    account_erasure_preview,
+    child_erasure_preview,
+    erase_account,
+    erase_child,
+    export_family,
+)
+from lms.families.guardians import accept_invitation, invite_guardian, make_invitation_token
+from lms.families.models import Child, ConsentKind, ConsentRecord, ContactKind, GuardianInvitation
 from lms.notifications.models import OutboxMessage
 from tests.conftest import PASSWORD, get
 
@@ -37,20 +46,18 @@ def everything_in_the_database() -> str:
 def complete_profile(parent, child, coordinator):
     """Health data, a pickup person, consents, a staff opening, a shared guardian."""
     actor = get(parent)
-    services.save_health(child, actor=actor, consent=True, allergies=ALLERGY, medical_notes=NOTES)
-    services.set_photo_consent(child, actor=actor, granted=True)
-    services.add_authorised_pickup(child, actor=actor, person=PICKUP)
-    services.log_medical_access(child, staff=get(coordinator))
+    save_health(child, actor=actor, consent=True, allergies=ALLERGY, medical_notes=NOTES)
+    set_photo_consent(child, actor=actor, granted=True)
+    add_contact(child, actor=actor, kind=ContactKind.PICKUP, person=PICKUP)
+    log_medical_access(child, staff=get(coordinator))
     db.session.commit()
 
 
 @pytest.fixture
 def shared(parent, co_parent, child):
     """The child is shared with the co-parent through an accepted invitation."""
-    invitation = services.invite_guardian(
-        actor=get(parent), email=co_parent.email, children=[child]
-    )
-    services.accept_invitation(services.make_invitation_token(invitation), user=get(co_parent))
+    invitation = invite_guardian(actor=get(parent), email=co_parent.email, children=[child])
+    accept_invitation(make_invitation_token(invitation), user=get(co_parent))
     db.session.commit()
     return child
 
@@ -60,7 +67,7 @@ class TestExport:
         self, parent, co_parent, coordinator, shared
     ):
         complete_profile(parent, shared, coordinator)
-        data = services.export_family(get(parent))
+        data = export_family(get(parent))
         assert data["format"] == "activelabs-family-export"
         assert data["account"]["email"] == parent.email
         assert data["account"]["full_name"] == "Karim Alaoui"
@@ -91,22 +98,22 @@ class TestExport:
 
         hooks.export_sections.register(enrolments)
         try:
-            data = services.export_family(get(parent))
+            data = export_family(get(parent))
         finally:
             hooks.export_sections.unregister(enrolments)
         assert data["enrolments"] == [{"child_id": child.id, "cohort": "Robotique 1"}]
-        assert "enrolments" not in services.export_family(get(parent))
+        assert "enrolments" not in export_family(get(parent))
 
     def test_a_child_export_holds_only_that_child(self, parent, child, make_child):
         make_child(parent, first_name="Adam")
-        data = services.export_family(get(parent), [child])
+        data = export_family(get(parent), [child])
         assert [c["first_name"] for c in data["children"]] == ["Zoubida"]
 
 
 class TestChildErasure:
     def test_the_preview_lists_what_goes(self, parent, co_parent, coordinator, shared):
         complete_profile(parent, shared, coordinator)
-        preview = services.child_erasure_preview(shared, actor=get(parent))
+        preview = child_erasure_preview(shared, actor=get(parent))
         assert preview.has_health_data
         assert (preview.emergency_contacts, preview.authorised_pickups) == (1, 1)
         assert (preview.consent_records, preview.medical_access_logs) == (2, 1)
@@ -114,18 +121,18 @@ class TestChildErasure:
 
     def test_the_password_is_checked(self, parent, child):
         with pytest.raises(DomainError, match="password is not correct") as caught:
-            services.erase_child(child, actor=get(parent), password="not-my-password")
+            erase_child(child, actor=get(parent), password="not-my-password")
         assert caught.value.field == "password"
         assert not child.is_erased
 
     def test_another_parent_cannot_erase(self, other_parent, child):
         with pytest.raises(DomainError, match="guardians"):
-            services.erase_child(child, actor=get(other_parent), password=PASSWORD)
+            erase_child(child, actor=get(other_parent), password=PASSWORD)
 
     def test_erasure_leaves_no_personal_data_anywhere(self, parent, co_parent, coordinator, shared):
         complete_profile(parent, shared, coordinator)
         # A pending invitation, and an e-mail to the family that names the child.
-        services.invite_guardian(actor=get(parent), email="grandma@example.ma", children=[shared])
+        invite_guardian(actor=get(parent), email="grandma@example.ma", children=[shared])
         db.session.commit()
         before = everything_in_the_database()
         words = [
@@ -144,7 +151,7 @@ class TestChildErasure:
         assert all(word.casefold() in before for word in words)  # the search finds them
 
         child_id = shared.id
-        services.erase_child(shared, actor=get(parent), password=PASSWORD)
+        erase_child(shared, actor=get(parent), password=PASSWORD)
         db.session.commit()
         db.session.expire_all()
 
@@ -155,8 +162,8 @@ class TestChildErasure:
         assert child.is_erased
         assert (child.first_name, child.last_name, child.date_of_birth) == ("—", "—", None)
         assert child.guardianships == []
-        assert services.children_of(get(parent)) == []
-        assert services.children_of(get(co_parent)) == []
+        assert children_of(get(parent)) == []
+        assert children_of(get(co_parent)) == []
         # The parents' accounts are untouched.
         assert "karim alaoui" in after
         assert "nadia bennani" in after
@@ -169,8 +176,8 @@ class TestChildErasure:
         )
         hooks.child_erasures.register(erasure)
         try:
-            preview = services.child_erasure_preview(child)
-            services.erase_child(child, actor=get(parent), password=PASSWORD)
+            preview = child_erasure_preview(child)
+            erase_child(child, actor=get(parent), password=PASSWORD)
         finally:
             hooks.child_erasures.unregister(erasure)
         assert preview.from_other_domains == ["2 enrolments of Zoubida will be anonymised"]
@@ -184,7 +191,7 @@ class TestChildErasure:
         hooks.child_erasures.register(erasure)
         try:
             with pytest.raises(DomainError, match="certificate"):
-                services.erase_child(child, actor=get(parent), password=PASSWORD)
+                erase_child(child, actor=get(parent), password=PASSWORD)
         finally:
             hooks.child_erasures.unregister(erasure)
         assert not child.is_erased
@@ -196,7 +203,7 @@ class TestAccountErasure:
         self, parent, co_parent, shared, make_child
     ):
         alone = make_child(parent, first_name="Adam")
-        preview = services.account_erasure_preview(get(parent))
+        preview = account_erasure_preview(get(parent))
         assert [p.child.id for p in preview.children_erased] == [alone.id]
         assert [(c.id, [g.id for g in gs]) for c, gs in preview.children_kept] == [
             (shared.id, [co_parent.id])
@@ -208,7 +215,7 @@ class TestAccountErasure:
         alone = make_child(parent, first_name="Adam", last_name="Sghir")
         user = get(parent)
         email = user.email
-        services.erase_account(user, password=PASSWORD)
+        erase_account(user, password=PASSWORD)
         db.session.commit()
         db.session.expire_all()
 
@@ -242,12 +249,12 @@ class TestAccountErasure:
 
     def test_the_password_is_checked(self, parent, child):
         with pytest.raises(DomainError, match="password is not correct"):
-            services.erase_account(get(parent), password="wrong-password-here")
+            erase_account(get(parent), password="wrong-password-here")
         assert get(parent).active
 
     def test_staff_accounts_are_not_erased_here(self, coordinator):
         with pytest.raises(DomainError, match="coordinator"):
-            services.erase_account(get(coordinator), password=PASSWORD)
+            erase_account(get(coordinator), password=PASSWORD)
 
     def test_other_domains_take_part(self, parent):
         seen = []
@@ -257,8 +264,8 @@ class TestAccountErasure:
         )
         hooks.account_erasures.register(erasure)
         try:
-            preview = services.account_erasure_preview(get(parent))
-            services.erase_account(get(parent), password=PASSWORD)
+            preview = account_erasure_preview(get(parent))
+            erase_account(get(parent), password=PASSWORD)
         finally:
             hooks.account_erasures.unregister(erasure)
         assert preview.from_other_domains == ["your payment records are kept for 10 years (law)"]

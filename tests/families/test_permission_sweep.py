@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from lms.accounts.models import Role
 from lms.extensions import db
-from lms.families import services
+from lms.families.children import save_health, set_photo_consent
+from lms.families.contacts import Person, add_contact
+from lms.families.data_rights import erase_child
+from lms.families.guardians import invite_guardian
 from lms.families.models import (
-    AuthorisedPickup,
     Child,
     ConsentRecord,
-    EmergencyContact,
+    ContactKind,
+    ContactPerson,
     GuardianInvitation,
     Guardianship,
     MedicalAccessLog,
 )
-from lms.families.services import Person
+from lms.roles import Role
 from tests.conftest import PASSWORD, get, login
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -88,12 +90,15 @@ def victim(make_child, make_user, coordinator):
     owner = make_user(Role.PARENT, full_name="Leila Chraibi", locale="en")
     child = make_child(owner, first_name="Lina", last_name="Chraibi")
     actor = get(owner)
-    services.save_health(child, actor=actor, consent=True, allergies="Kiwi", medical_notes=None)
-    services.set_photo_consent(child, actor=actor, granted=True)
-    pickup = services.add_authorised_pickup(
-        child, actor=actor, person=Person("Thomas Martin", "Père", "+33612345678")
+    save_health(child, actor=actor, consent=True, allergies="Kiwi", medical_notes=None)
+    set_photo_consent(child, actor=actor, granted=True)
+    pickup = add_contact(
+        child,
+        actor=actor,
+        kind=ContactKind.PICKUP,
+        person=Person("Thomas Martin", "Père", "+33612345678"),
     )
-    invitation = services.invite_guardian(actor=actor, email="thomas@example.ma", children=[child])
+    invitation = invite_guardian(actor=actor, email="thomas@example.ma", children=[child])
     db.session.commit()
     ids = {
         "child": child.id,
@@ -111,8 +116,7 @@ def snapshot() -> dict:
     tables = [
         Child,
         Guardianship,
-        EmergencyContact,
-        AuthorisedPickup,
+        ContactPerson,
         ConsentRecord,
         GuardianInvitation,
     ]
@@ -218,8 +222,8 @@ def test_the_sweep_covers_every_child_scoped_route(app):
             continue
         pattern = (
             rule.rule.replace("<int:child_id>", "{child}")
+            .replace("pickups/<int:contact_id>", "pickups/{pickup}")
             .replace("<int:contact_id>", "{contact}")
-            .replace("<int:pickup_id>", "{pickup}")
             .replace("<int:user_id>", "{guardian}")
             .replace("<int:invitation_id>", "{invitation}")
         )
@@ -231,7 +235,7 @@ def test_the_sweep_covers_every_child_scoped_route(app):
 def test_an_erased_child_is_gone_for_everyone(victim, login_as, coordinator, make_user):
     ids, _ = victim
     owner = db.session.get(Child, ids["child"]).guardians[0]
-    services.erase_child(db.session.get(Child, ids["child"]), actor=owner, password=PASSWORD)
+    erase_child(db.session.get(Child, ids["child"]), actor=owner, password=PASSWORD)
     db.session.commit()
     client = login_as(coordinator)
     assert client.get(f"/children/{ids['child']}/safeguarding").status_code == 404

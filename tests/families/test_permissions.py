@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
-from lms.accounts.models import Role
 from lms.extensions import db
-from lms.families import services
+from lms.families.children import log_medical_access, medical_access_history
+from lms.families.data_rights import erase_child
 from lms.families.hooks import TeachingPeriod
 from lms.families.models import MedicalAccessLog
 from lms.families.permissions import (
@@ -18,6 +18,7 @@ from lms.families.permissions import (
     instructor_teaches,
     is_guardian,
 )
+from lms.roles import Role
 from tests.conftest import get
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -107,16 +108,16 @@ def test_deactivated_staff_see_nothing(coordinator, child):
 
 
 def test_nobody_sees_an_erased_child(parent, coordinator, child):
-    services.erase_child(child, actor=get(parent), password="correct-horse-battery")
+    erase_child(child, actor=get(parent), password="correct-horse-battery")
     assert not can_view_safeguarding(get(coordinator), child)
     assert not can_manage_child(get(parent), child)
 
 
 def test_staff_openings_are_logged_and_parents_are_not(parent, coordinator, instructor, child):
-    assert services.log_medical_access(child, staff=get(parent)) is None
-    services.log_medical_access(child, staff=get(coordinator))
-    services.log_medical_access(child, staff=get(instructor))
+    assert log_medical_access(child, staff=get(parent)) is None
+    log_medical_access(child, staff=get(coordinator))
+    log_medical_access(child, staff=get(instructor))
     db.session.commit()
-    entries = services.medical_access_history(child)
+    entries = medical_access_history(child)
     assert [e.staff_id for e in entries] == [instructor.id, coordinator.id]  # newest first
     assert db.session.scalar(db.select(db.func.count()).select_from(MedicalAccessLog)) == 2

@@ -7,12 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.extensions import db
-from lms.families import services
-from lms.families.models import AccountClosureNotice, Child
-from lms.families.services import Person, months_before
+from lms.families.children import save_health
+from lms.families.contacts import Person, add_contact
+from lms.families.data_rights import erase_child, months_before, purge
+from lms.families.models import AccountClosureNotice, Child, ContactKind
 from lms.notifications.models import OutboxMessage
+from lms.roles import Role
 from tests.conftest import get
 
 NOW = datetime(2027, 6, 15, 10, 0, tzinfo=UTC)
@@ -20,9 +22,12 @@ NOW = datetime(2027, 6, 15, 10, 0, tzinfo=UTC)
 
 def _with_safeguarding_data(parent, child):
     actor = get(parent)
-    services.save_health(child, actor=actor, consent=True, allergies="Eggs", medical_notes="Asthma")
-    services.add_authorised_pickup(
-        child, actor=actor, person=Person("Latifa", "Grand-mère", "0661234590")
+    save_health(child, actor=actor, consent=True, allergies="Eggs", medical_notes="Asthma")
+    add_contact(
+        child,
+        actor=actor,
+        kind=ContactKind.PICKUP,
+        person=Person("Latifa", "Grand-mère", "0661234590"),
     )
     db.session.commit()
 
@@ -45,7 +50,7 @@ def test_months_before(moment, months, expected):
 class TestSafeguardingRetention:
     def test_nothing_goes_while_no_domain_knows_about_cohorts(self, parent, child):
         _with_safeguarding_data(parent, child)
-        report = services.purge(now=NOW)
+        report = purge(now=NOW)
         assert report.did_nothing
         assert child.allergies == "Eggs"
 
@@ -57,7 +62,7 @@ class TestSafeguardingRetention:
         _with_safeguarding_data(parent, recent)
         last_cohort_ends[child.id] = date(2026, 6, 15)  # exactly 12 months ago
         last_cohort_ends[recent.id] = date(2026, 6, 16)  # one day short
-        report = services.purge(now=NOW)
+        report = purge(now=NOW)
         db.session.commit()
         assert report.safeguarding_erased == [child.id]
         db.session.refresh(child)
@@ -73,19 +78,19 @@ class TestSafeguardingRetention:
         _with_safeguarding_data(parent, child)
         app.config["RETENTION_MONTHS_AFTER_LAST_COHORT"] = 3
         last_cohort_ends[child.id] = date(2027, 3, 15)
-        assert services.purge(now=NOW).safeguarding_erased == [child.id]
+        assert purge(now=NOW).safeguarding_erased == [child.id]
 
     def test_purging_twice_does_nothing_the_second_time(self, last_cohort_ends, parent, child):
         _with_safeguarding_data(parent, child)
         last_cohort_ends[child.id] = date(2025, 1, 1)
-        assert services.purge(now=NOW).safeguarding_erased == [child.id]
+        assert purge(now=NOW).safeguarding_erased == [child.id]
         db.session.commit()
-        assert services.purge(now=NOW).did_nothing
+        assert purge(now=NOW).did_nothing
 
     def test_erased_children_are_left_alone(self, last_cohort_ends, parent, child):
-        services.erase_child(child, actor=get(parent), password="correct-horse-battery")
+        erase_child(child, actor=get(parent), password="correct-horse-battery")
         last_cohort_ends[child.id] = date(2025, 1, 1)
-        assert services.purge(now=NOW).did_nothing
+        assert purge(now=NOW).did_nothing
 
 
 @pytest.mark.usefixtures("ctx")
@@ -103,17 +108,17 @@ class TestInactiveAccounts:
     def test_active_accounts_and_staff_are_kept(self, make_user, sleeper):
         make_user(Role.PARENT, last_login_at=datetime(2024, 6, 16, tzinfo=UTC))
         make_user(Role.INSTRUCTOR, created_at=datetime(2020, 1, 1, tzinfo=UTC))
-        report = services.purge(now=NOW)
+        report = purge(now=NOW)
         assert report.notices_sent == [sleeper.id]
 
     def test_never_logged_in_counts_from_the_creation(self, make_user):
         old = make_user(Role.PARENT, created_at=datetime(2024, 1, 1, tzinfo=UTC))
         make_user(Role.PARENT, created_at=datetime(2025, 1, 1, tzinfo=UTC))
-        assert services.purge(now=NOW).notices_sent == [old.id]
+        assert purge(now=NOW).notices_sent == [old.id]
 
     def test_notice_then_closure(self, app, sleeper, make_child):
         child = make_child(sleeper, first_name="Sami")
-        report = services.purge(now=NOW)
+        report = purge(now=NOW)
         db.session.commit()
         assert report.notices_sent == [sleeper.id]
         notice = db.session.scalar(db.select(AccountClosureNotice))
@@ -125,9 +130,9 @@ class TestInactiveAccounts:
         assert "/login" in mail.body
 
         # Running again before the notice period ends changes nothing.
-        assert services.purge(now=NOW + timedelta(days=29)).did_nothing
+        assert purge(now=NOW + timedelta(days=29)).did_nothing
 
-        report = services.purge(now=NOW + timedelta(days=30))
+        report = purge(now=NOW + timedelta(days=30))
         db.session.commit()
         assert report.accounts_closed == [sleeper.id]
         user = db.session.get(User, sleeper.id)
@@ -135,13 +140,13 @@ class TestInactiveAccounts:
         assert user.email.endswith("@erased.invalid")
         assert db.session.get(Child, child.id).is_erased
         # ...and once closed, the account is never touched again.
-        assert services.purge(now=NOW + timedelta(days=60)).did_nothing
+        assert purge(now=NOW + timedelta(days=60)).did_nothing
 
     def test_logging_in_after_the_notice_keeps_the_account(self, sleeper):
-        services.purge(now=NOW)
+        purge(now=NOW)
         db.session.commit()
         get(sleeper).last_login_at = NOW + timedelta(days=3)
-        report = services.purge(now=NOW + timedelta(days=31))
+        report = purge(now=NOW + timedelta(days=31))
         db.session.commit()
         assert report.notices_withdrawn == [sleeper.id]
         assert report.accounts_closed == []
@@ -152,8 +157,8 @@ class TestInactiveAccounts:
         app.config["INACTIVE_ACCOUNT_MONTHS"] = 6
         app.config["ACCOUNT_CLOSURE_NOTICE_DAYS"] = 7
         user = make_user(Role.PARENT, last_login_at=datetime(2026, 12, 1, tzinfo=UTC))
-        services.purge(now=NOW)
-        assert services.purge(now=NOW + timedelta(days=7)).accounts_closed == [user.id]
+        purge(now=NOW)
+        assert purge(now=NOW + timedelta(days=7)).accounts_closed == [user.id]
 
 
 def test_the_purge_command_prints_what_it_did(app, runner, make_user):

@@ -9,13 +9,14 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from lms.accounts.models import Role
 from lms.database import utcnow
 from lms.extensions import db
-from lms.families import services
+from lms.families.children import children_of, log_medical_access, save_health, set_photo_consent
+from lms.families.contacts import Person, add_contact
+from lms.families.guardians import accept_invitation, invite_guardian, make_invitation_token
 from lms.families.hooks import TeachingPeriod
-from lms.families.models import Child, ConsentKind, MedicalAccessLog
-from lms.families.services import Person
+from lms.families.models import Child, ConsentKind, ConsentRecord, ContactKind, MedicalAccessLog
+from lms.roles import Role
 from tests.conftest import PASSWORD, get, links_in, login, mail_log
 from tests.families.conftest import years_ago
 
@@ -113,7 +114,7 @@ class TestChildren:
         assert db.session.scalar(db.select(Child)) is None
 
     def test_the_child_page(self, login_as, parent, coordinator, child):
-        services.log_medical_access(child, staff=get(coordinator))
+        log_medical_access(child, staff=get(coordinator))
         db.session.commit()
         page = text(login_as(parent).get(f"/children/{child.id}"))
         for expected in (
@@ -178,9 +179,7 @@ class TestHealthAndPhotos:
         assert "Choose yes or no." in text(response)
 
     def test_withdrawing_consent_says_the_notes_are_erased(self, login_as, parent, child):
-        services.save_health(
-            child, actor=get(parent), consent=True, allergies="Eggs", medical_notes=None
-        )
+        save_health(child, actor=get(parent), consent=True, allergies="Eggs", medical_notes=None)
         db.session.commit()
         client = login_as(parent)
         response = client.post(f"/children/{child.id}/health", data={"consent": "no"})
@@ -275,6 +274,50 @@ class TestPeople:
         )
 
 
+class TestRefusals:
+    """A service's refusal, through the one path of lms/web.py."""
+
+    def test_a_refused_form_shows_the_reason_on_its_field_with_what_was_typed(
+        self, login_as, parent, child
+    ):
+        response = login_as(parent).post(
+            f"/children/{child.id}/health",
+            data={"consent": "no", "allergies": "Peanuts and kiwis", "medical_notes": ""},
+        )
+        assert response.status_code == 422
+        page = text(response)
+        assert re.search(
+            r'<p class="error" id="consent-error">To store allergies or medical notes we need '
+            r"your consent\.",
+            page,
+        )
+        assert "Peanuts and kiwis</textarea>" in page
+        assert db.session.scalars(db.select(ConsentRecord)).all() == []
+        assert reload(child).allergies is None
+
+    def test_a_refused_button_goes_back_where_it_came_from(self, login_as, parent, child):
+        client = login_as(parent)
+        [contact] = child.emergency_contacts
+        url = f"/children/{child.id}/emergency-contacts/{contact.id}/delete"
+        page = f"http://localhost/children/{child.id}"
+        response = client.post(url, headers={"Referer": page})
+        assert response.status_code == 303
+        assert response.location == f"/children/{child.id}"
+        assert "at least one emergency contact" in text(client.get(response.location))
+        assert [c.id for c in reload(child).emergency_contacts] == [contact.id]
+        # A safe ``next`` wins over the referrer.
+        response = client.post(url, data={"next": "/children"}, headers={"Referer": page})
+        assert (response.status_code, response.location) == (303, "/children")
+        assert len(reload(child).emergency_contacts) == 1
+
+    def test_a_contact_of_the_other_list_is_not_found(self, login_as, parent, child):
+        [contact] = child.emergency_contacts
+        client = login_as(parent)
+        assert client.get(f"/children/{child.id}/pickups/{contact.id}/edit").status_code == 404
+        assert client.post(f"/children/{child.id}/pickups/{contact.id}/delete").status_code == 404
+        assert len(reload(child).emergency_contacts) == 1
+
+
 class TestCoParents:
     def test_inviting_a_co_parent_who_registers_through_the_link(self, app, client, parent, child):
         login(client, parent)
@@ -340,15 +383,15 @@ class TestCoParents:
             data={"email": "nadia@example.ma", "children": [theirs.id]},
         )
         assert response.status_code == 422
-        assert services.children_of(get(other_parent))[0].guardians == [get(other_parent)]
+        assert children_of(get(other_parent))[0].guardians == [get(other_parent)]
 
     def test_an_expired_invitation(self, client, parent, child):
         with time_machine.travel(utcnow(), tick=False) as traveller:
-            invitation = services.invite_guardian(
+            invitation = invite_guardian(
                 actor=get(parent), email="nadia@example.ma", children=[child]
             )
             db.session.commit()
-            token = services.make_invitation_token(invitation)
+            token = make_invitation_token(invitation)
             traveller.shift(timedelta(days=8))
             response = client.get(f"/invitations/{token}")
         assert response.status_code == 410
@@ -360,34 +403,28 @@ class TestCoParents:
         assert "not valid" in text(response)
 
     def test_accepting_with_another_account_is_refused(self, login_as, parent, other_parent, child):
-        invitation = services.invite_guardian(
-            actor=get(parent), email="nadia@example.ma", children=[child]
-        )
+        invitation = invite_guardian(actor=get(parent), email="nadia@example.ma", children=[child])
         db.session.commit()
-        token = services.make_invitation_token(invitation)
+        token = make_invitation_token(invitation)
         client = login_as(other_parent)
         assert "This invitation was sent to nadia@example.ma" in text(
             client.get(f"/invitations/{token}")
         )
         response = client.post(f"/invitations/{token}/accept", follow_redirects=True)
         assert "Log in with that address to accept it." in text(response)
-        assert services.children_of(get(other_parent)) == []
+        assert children_of(get(other_parent)) == []
 
     def test_an_anonymous_accept_goes_through_login(self, client, parent, co_parent, child):
-        invitation = services.invite_guardian(
-            actor=get(parent), email=co_parent.email, children=[child]
-        )
+        invitation = invite_guardian(actor=get(parent), email=co_parent.email, children=[child])
         db.session.commit()
-        token = services.make_invitation_token(invitation)
+        token = make_invitation_token(invitation)
         response = client.post(f"/invitations/{token}/accept")
         assert response.location.startswith("/login?next=")
         response = login(client, co_parent, next=f"/invitations/{token}/accept")
         assert client.get(response.location).location == f"/invitations/{token}"
 
     def test_cancelling_an_invitation(self, login_as, parent, child):
-        invitation = services.invite_guardian(
-            actor=get(parent), email="nadia@example.ma", children=[child]
-        )
+        invitation = invite_guardian(actor=get(parent), email="nadia@example.ma", children=[child])
         db.session.commit()
         client = login_as(parent)
         response = client.post(
@@ -398,10 +435,8 @@ class TestCoParents:
         assert invitation.cancelled_at is not None
 
     def test_removing_a_guardian(self, login_as, parent, co_parent, child):
-        invitation = services.invite_guardian(
-            actor=get(parent), email=co_parent.email, children=[child]
-        )
-        services.accept_invitation(services.make_invitation_token(invitation), user=get(co_parent))
+        invitation = invite_guardian(actor=get(parent), email=co_parent.email, children=[child])
+        accept_invitation(make_invitation_token(invitation), user=get(co_parent))
         db.session.commit()
         client = login_as(co_parent)
         response = client.post(
@@ -430,9 +465,7 @@ class TestDataRights:
         assert [c["first_name"] for c in data["children"]] == ["Zoubida"]
 
     def test_readable_export(self, login_as, parent, child):
-        services.save_health(
-            child, actor=get(parent), consent=True, allergies="Peanuts", medical_notes=None
-        )
+        save_health(child, actor=get(parent), consent=True, allergies="Peanuts", medical_notes=None)
         db.session.commit()
         page = text(login_as(parent).get("/family/export"))
         for expected in ("Everything we hold about your family", parent.email, "Peanuts"):
@@ -477,9 +510,7 @@ class TestStaff:
     def test_a_coordinator_opens_the_safeguarding_card_and_it_is_logged(
         self, login_as, coordinator, parent, child
     ):
-        services.save_health(
-            child, actor=get(parent), consent=True, allergies="Peanuts", medical_notes=None
-        )
+        save_health(child, actor=get(parent), consent=True, allergies="Peanuts", medical_notes=None)
         db.session.commit()
         response = login_as(coordinator).get(f"/children/{child.id}/safeguarding")
         assert response.status_code == 200
@@ -532,11 +563,14 @@ def test_family_pages_need_the_same_queries_for_one_child_or_five(
 
     def add_child(name):
         child = make_child(parent, first_name=name)
-        services.set_photo_consent(child, actor=get(parent), granted=True)
-        services.add_authorised_pickup(
-            child, actor=get(parent), person=Person("Latifa", "Grand-mère", "0661234590")
+        set_photo_consent(child, actor=get(parent), granted=True)
+        add_contact(
+            child,
+            actor=get(parent),
+            kind=ContactKind.PICKUP,
+            person=Person("Latifa", "Grand-mère", "0661234590"),
         )
-        services.log_medical_access(child, staff=get(coordinator))
+        log_medical_access(child, staff=get(coordinator))
         db.session.commit()
 
     add_child("Yasmine")

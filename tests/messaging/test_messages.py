@@ -184,6 +184,25 @@ def test_preview_then_send_through_the_pages(app, world, login_as):
     assert "<script>alert" not in cohort_page
 
 
+def test_a_refused_message_shows_the_reason_on_the_body_and_keeps_what_was_typed(
+    app, world, login_as
+):
+    client = login_as(world.coordinator)
+    body = "x" * 5001  # the form lets it through; the service counts and refuses
+    response = _send(client, cohort=world.ids["a"], subject="Sortie au musée", body=body)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert (
+        '<p class="error" id="body-error">The message is too long (at most 5000 characters).</p>'
+    ) in page
+    assert 'value="Sortie au musée"' in page
+    assert f"{body}</textarea>" in page
+    assert _outbox(app) == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Message.id))) == 0
+        assert db.session.scalar(select(func.count(AuditEntry.id))) == 0
+
+
 def test_parents_see_the_messages_sent_to_them(app, world, login_as, client):
     with app.app_context():
         coordinator = db.session.get(User, world.coordinator.id)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.attendance.models import AttendanceMark
 from lms.certificates.models import Certificate
 from lms.courses.models import Cohort, CohortInstructor, Course, Lesson, Room
@@ -21,6 +21,7 @@ from lms.enrolment.models import Enrolment, Payment
 from lms.extensions import db
 from lms.families.models import Child, ConsentRecord
 from lms.i18n import use_packaged_zone_rules
+from lms.roles import Role
 from tests import builders
 
 use_packaged_zone_rules()

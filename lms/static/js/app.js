@@ -2,11 +2,41 @@
 "use strict";
 
 document.addEventListener("submit", (event) => {
+  const form = event.target;
   const button = event.submitter;
   const question = button && button.dataset.confirm;
   if (question && !window.confirm(question)) {
     event.preventDefault();
+    return;
   }
+  if (form.method.toLowerCase() !== "post") return;
+  // A form on its way is not sent a second time (a double click, Enter pressed twice). The
+  // buttons stay focusable and keep their names (a disabled button would not be sent), and
+  // the server makes a second copy harmless anyway (one effect per submission).
+  if (form.dataset.sending) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sending = "1";
+  form.setAttribute("aria-busy", "true");
+  for (const each of form.querySelectorAll("button, input[type=submit]")) {
+    each.setAttribute("aria-disabled", "true");
+  }
+  // If the network drops, let the person try again after a while.
+  window.setTimeout(() => release(form), 15000);
+});
+
+function release(form) {
+  delete form.dataset.sending;
+  form.removeAttribute("aria-busy");
+  for (const each of form.querySelectorAll("[aria-disabled=true]")) {
+    each.removeAttribute("aria-disabled");
+  }
+}
+
+// Back to a page kept in the browser's memory: its forms can be sent again.
+window.addEventListener("pageshow", () => {
+  for (const form of document.querySelectorAll("form[data-sending]")) release(form);
 });
 
 // The navigation's "Management" menu closes on a click elsewhere or on Escape.

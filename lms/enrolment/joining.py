@@ -1,0 +1,184 @@
+"""Joining a group: a seat if one is free and nobody waits, else the end of the waiting list;
+by the family (inside the enrolment window) or by a coordinator (rules set aside if need be)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+
+from lms.accounts.models import User
+from lms.audit.services import record
+from lms.courses.cohorts import lock_seats
+from lms.courses.models import Cohort
+from lms.courses.terms import term_of
+from lms.database import utcnow
+from lms.enrolment.fees import expected_discount, recompute_sibling_discounts
+from lms.enrolment.models import Enrolment, EnrolmentStatus
+from lms.enrolment.notices import tell_enrolled, tell_guardians
+from lms.enrolment.rules import (
+    check_not_already,
+    check_open_to_families,
+    check_rules,
+    check_running,
+    reason_text,
+    reported_on,
+    require_coordinator,
+    require_guardian,
+)
+from lms.enrolment.seats import lock_family, move_counters, take_seat, waiting_positions
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.families.models import Child
+
+
+@dataclass
+class EnrolResult:
+    """What happened to one child of a multi-child enrolment."""
+
+    child: Child
+    enrolment: Enrolment | None = None
+    error: DomainError | None = None
+    position: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.enrolment is not None
+
+
+def _join(
+    child: Child,
+    cohort: Cohort,
+    *,
+    actor: User,
+    now: datetime,
+    override_reason: str | None = None,
+    family_ids: Sequence[int] | None = None,
+) -> Enrolment:
+    """Insert the enrolment (the cohort is locked): a seat if one is free and nobody waits,
+    else the end of the waiting list."""
+    # The cohort's counters were read under the lock: a child who waits is last in line.
+    position = None if cohort.waitlist_count is None else cohort.waitlist_count + 1
+    seated = take_seat(cohort)
+    enrolment = Enrolment(
+        child=child,
+        cohort=cohort,
+        status=EnrolmentStatus.ENROLLED if seated else EnrolmentStatus.WAITLISTED,
+        created_at=now,
+        created_by_id=actor.id if actor is not None else None,
+        enrolled_at=now if seated else None,
+        override_reason=override_reason,
+        fee_centimes=cohort.course.price_centimes,
+    )
+    db.session.add(enrolment)
+    if not seated:
+        move_counters(cohort, waiting=1)
+    db.session.flush()
+    if seated:
+        recompute_sibling_discounts(child, term_of(cohort.start_date), family_ids=family_ids)
+    else:
+        enrolment.discount_centimes = expected_discount(enrolment, family_ids)
+        db.session.flush()
+    record(
+        "enrolment.enrolled" if seated else "enrolment.waitlisted",
+        actor=actor,
+        subject=enrolment,
+        child_id=child.id,
+        cohort_id=cohort.id,
+    )
+    if seated:
+        tell_enrolled(enrolment, now)
+    else:
+        tell_guardians(
+            child,
+            "enrolment_waitlisted",
+            enrolment=enrolment,
+            cohort=cohort,
+            position=position,
+        )
+    return enrolment
+
+
+def enrol(child: Child, cohort: Cohort, *, actor: User, now: datetime | None = None) -> Enrolment:
+    """A parent enrols their child in a group: a seat if one is free, else the waiting list."""
+    now = now or utcnow()
+    if actor is None or not actor.is_authenticated or not actor.is_parent:
+        raise DomainError(_l("Only a child's parents can enrol the child."), field="children")
+    require_guardian(actor, child)
+    check_open_to_families(cohort, now)
+    check_rules(child, cohort, now=now)
+    family_ids = lock_family(child)
+    lock_seats(cohort)
+    # Under the lock: the group may have closed, or the same form been sent twice.
+    check_open_to_families(cohort, now)
+    check_not_already(child, cohort)
+    return _join(child, cohort, actor=actor, now=now, family_ids=family_ids)
+
+
+def enrol_children(
+    children: Sequence[Child], cohort: Cohort, *, actor: User, now: datetime | None = None
+) -> list[EnrolResult]:
+    """Enrol several children of a family at once; each is checked on its own (one refusal
+    does not stop the others)."""
+    now = now or utcnow()
+    results = []
+    for child in children:
+        result = EnrolResult(child=child)
+        try:
+            with db.session.begin_nested():
+                result.enrolment = enrol(child, cohort, actor=actor, now=now)
+        except DomainError as error:
+            result.error = error
+        results.append(result)
+    positions = waiting_positions(r.enrolment for r in results if r.ok)
+    for result in results:
+        if result.ok:
+            result.position = positions.get(result.enrolment.id)
+    return results
+
+
+def enrol_by_coordinator(
+    child: Child,
+    cohort: Cohort,
+    *,
+    actor: User,
+    override_age: bool = False,
+    override_prerequisites: bool = False,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Enrolment:
+    """A coordinator enrols a child by hand, in or out of the enrolment window, with the age or
+    prerequisite rule set aside if need be (the reason is logged). Never above capacity: a
+    full group puts the child on its waiting list."""
+    now = now or utcnow()
+    require_coordinator(actor)
+    reason = reason_text(reason)
+    overriding = override_age or override_prerequisites
+    if overriding and not reason:
+        raise DomainError(_l("Say why the rules are set aside."), field="reason")
+    with reported_on("child_id"):
+        check_running(cohort, now)
+        check_rules(
+            child,
+            cohort,
+            now=now,
+            check_age=not override_age,
+            check_prerequisites=not override_prerequisites,
+        )
+        lock_family(child)
+        lock_seats(cohort)
+        check_running(cohort, now)
+        check_not_already(child, cohort)
+    enrolment = _join(child, cohort, actor=actor, now=now, override_reason=reason or None)
+    if overriding:
+        record(
+            "enrolment.override",
+            actor=actor,
+            subject=enrolment,
+            reason=reason,
+            age=override_age,
+            prerequisites=override_prerequisites,
+        )
+    return enrolment
