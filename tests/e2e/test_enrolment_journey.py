@@ -117,7 +117,7 @@ def test_last_seat_waiting_list_withdrawal_and_an_offer_accepted_from_the_email(
     expect(page.get_by_text("Yasmine est inscrit(e). Un e-mail de confirmation")).to_be_visible()
     workshops = page.locator("#enrolments")
     expect(workshops.get_by_text("Inscrit", exact=True)).to_be_visible()
-    expect(workshops.get_by_text("reste à payer : 800,00")).to_be_visible()
+    expect(workshops.get_by_text("reste à payer : 800 MAD")).to_be_visible()
     ui.screenshot("enrolment-dashboard-enrolled-fr")
     mail = ui.wait_for_mail(FIRST_PARENT, "Yasmine est inscrit(e) à Robotique LEGO")
     assert "text/calendar" in mail or "Les séances" in mail
