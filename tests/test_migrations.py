@@ -53,8 +53,7 @@ def test_upgrade_from_empty_then_no_drift_then_downgrade(make_app, empty_databas
         db.session.remove()
 
 
-def test_single_head(make_app):
-    app = make_app()
+def test_single_head(app):
     with app.app_context():
         config = app.extensions["migrate"].migrate.get_config()
         assert len(ScriptDirectory.from_config(config).get_heads()) == 1

@@ -16,15 +16,7 @@ def config_overrides():
         "LOGIN_LIMIT_PER_IP": "8 per minute",
         "RESET_LIMIT_PER_IP": "4 per minute",
         "RESET_LIMIT_PER_ACCOUNT": "2 per hour",
-    }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits(app):
-    from lms.extensions import limiter
-
-    with app.app_context():
-        limiter.reset()
+    }  # counts start from nothing in every test (the app fixture resets them)
 
 
 def attempt(client, email, password="wrong password!", ip="10.0.0.1"):

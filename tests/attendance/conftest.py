@@ -1,39 +1,30 @@
 """Fixtures of the attendance tests: a frozen "now", a cohort with its lessons, children and
-their enrolments (made directly: the enrolment services are another domain's), and helpers."""
+their enrolments (made directly, tests/builders.py: the enrolment services are another
+domain's), and helpers."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from flask import g
-from sqlalchemy import event, update
 
 from lms.accounts.models import User
 from lms.attendance.roll_call import MarkEntry, save_roll_call
 from lms.attendance.roster import lesson_roster
-from lms.courses.catalogue import CourseDetails, create_course
 from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import Cohort, CohortStatus, Lesson
 from lms.courses.scheduling import create_room
-from lms.enrolment.models import SEAT_STATUSES, Enrolment, EnrolmentStatus
 from lms.extensions import db
-from lms.families.models import (
-    Child,
-    ConsentKind,
-    ConsentRecord,
-    ContactKind,
-    ContactPerson,
-    Guardianship,
-)
+from lms.families.models import Child, ConsentKind, ConsentRecord, ContactKind, ContactPerson
 from lms.i18n import use_packaged_zone_rules
 from lms.roles import Role
+from tests import builders
+from tests.conftest import get
 
 # The app reads zone rules from the tzdata package (Morocco's 2026 rules), so must the tests.
 use_packaged_zone_rules()
@@ -57,17 +48,6 @@ NOW = local(TODAY, 15, 0)
 def frozen_now() -> Iterator[time_machine.Coordinates]:
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture(autouse=True)
-def _fresh_g_per_request(app) -> None:
-    """Every test request starts with an empty ``g`` (see tests/families/conftest.py)."""
-
-    def empty_g() -> None:
-        for name in list(vars(g)):
-            delattr(g, name)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, empty_g)
 
 
 @pytest.fixture
@@ -111,53 +91,20 @@ class Term:
     def cohort(self) -> Cohort:
         return db.session.get(Cohort, self.cohort_id)
 
-    @staticmethod
-    def get(user: User) -> User:
-        return db.session.get(User, user.id)
+    get = staticmethod(get)
 
 
 def add_child(guardian_id: int, first: str, last: str, first_ar=None, last_ar=None, **fields):
-    child = Child(
-        first_name=first,
-        last_name=last,
+    """A child of ``guardian_id``, born on 4 May 2017, written directly."""
+    return builders.written_child(
+        guardian_id,
+        first,
+        last,
         first_name_ar=first_ar,
         last_name_ar=last_ar,
         date_of_birth=date(2017, 5, 4),
         **fields,
     )
-    child.guardianships.append(Guardianship(user_id=guardian_id))
-    child.contact_people.append(
-        ContactPerson(
-            kind=ContactKind.EMERGENCY,
-            name="Nadia Bennani",
-            relationship_to_child="Mère",
-            phone="+212612345602",
-        )
-    )
-    db.session.add(child)
-    db.session.flush()
-    return child
-
-
-def enrol(child_id: int, cohort_id: int, *, at: datetime, ended_at=None, status=None):
-    """An enrolment as the enrolment domain would leave it."""
-    enrolment = Enrolment(
-        child_id=child_id,
-        cohort_id=cohort_id,
-        status=status or (EnrolmentStatus.WITHDRAWN if ended_at else EnrolmentStatus.ENROLLED),
-        enrolled_at=at,
-        created_at=at,
-        ended_at=ended_at,
-        end_reason="withdrawn_by_parent" if ended_at else None,
-    )
-    db.session.add(enrolment)
-    if enrolment.status in SEAT_STATUSES:
-        # Keep the cohort's seat count true, as the enrolment services do.
-        db.session.execute(
-            update(Cohort).where(Cohort.id == cohort_id).values(seats_taken=Cohort.seats_taken + 1)
-        )
-    db.session.flush()
-    return enrolment
 
 
 _terms = itertools.count(1)
@@ -184,21 +131,11 @@ def make_term(app, make_user) -> Callable[..., Term]:
             actor = db.session.get(User, coordinator.id)
             serial = next(_terms)
             room = create_room(actor=actor, name=f"Salle Ada Lovelace {serial}", capacity=40)
-            course = create_course(
-                CourseDetails(
-                    title_fr="Robotique LEGO" + (f" {serial}" if serial > 1 else ""),
-                    title_ar="روبوتات ليغو",
-                    summary_fr="Construire et programmer des robots.",
-                    track="robotics",
-                    level="beginner",
-                    min_age=7,
-                    max_age=12,
-                    price_centimes=0,
-                    attendance_threshold=threshold,
-                    requires_final_project=final_project,
-                    published=True,
-                ),
-                actor=actor,
+            course = builders.robotics_course(
+                actor,
+                title_fr="Robotique LEGO" + (f" {serial}" if serial > 1 else ""),
+                attendance_threshold=threshold,
+                requires_final_project=final_project,
             )
             cohort = create_cohort(
                 CohortPlan(
@@ -259,7 +196,7 @@ def make_term(app, make_user) -> Callable[..., Term]:
             if len(kids) > 1:
                 kids[1].may_leave_alone = True
             joined = local(FIRST_DAY - timedelta(days=10), 10)
-            enrolments = [enrol(child.id, cohort.id, at=joined) for child in kids]
+            enrolments = [builders.enrol(child.id, cohort.id, at=joined) for child in kids]
             db.session.commit()
             return Term(
                 coordinator=coordinator,
@@ -310,33 +247,3 @@ def mark(term: Term, number: int, statuses: dict[int, str], *, by: User | None =
         entries=entries(*pairs, seen=current),
         now=now,
     )
-
-
-class StatementCounter:
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        self.statements.append(statement)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
-@pytest.fixture
-def count_statements(app) -> Callable[[], AbstractContextManager[StatementCounter]]:
-    """``with count_statements() as counter: ...`` counts the SQL statements sent."""
-
-    @contextmanager
-    def counting() -> Iterator[StatementCounter]:
-        counter = StatementCounter()
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", counter)
-        try:
-            yield counter
-        finally:
-            event.remove(engine, "before_cursor_execute", counter)
-
-    return counting

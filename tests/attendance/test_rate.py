@@ -23,7 +23,8 @@ from lms.attendance.roster import lesson_roster
 from lms.courses.models import Lesson, LessonStatus
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
-from tests.attendance.conftest import FIRST_DAY, NOW, enrol, local, mark
+from tests.attendance.conftest import FIRST_DAY, NOW, local, mark
+from tests.builders import enrol
 
 
 def summary_of(term, index=0, **kwargs):

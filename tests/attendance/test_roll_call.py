@@ -109,7 +109,8 @@ def test_no_marks_for_cancelled_lessons(ctx, term):
 
 
 def test_no_marks_for_children_not_enrolled_on_the_date(ctx, term):
-    from tests.attendance.conftest import add_child, enrol
+    from tests.attendance.conftest import add_child
+    from tests.builders import enrol
 
     stranger = add_child(term.parent.id, "Ilyas", "Berrada")
     with pytest.raises(DomainError, match="not enrolled"):

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from lms.accounts.models import User
 from lms.audit.models import AuditEntry
 from lms.extensions import db
-from lms.families.children import add_child, save_health, set_photo_consent
-from lms.families.contacts import Person
+from lms.families.children import save_health, set_photo_consent
 from lms.families.data_rights import erase_account, erase_child
 from lms.families.models import Child
 from lms.roles import Role
+from tests import builders
 from tests.conftest import PASSWORD
 
 
@@ -27,13 +27,7 @@ def _entries(action: str) -> list[AuditEntry]:
 
 
 def _child(parent: User, name: str = "Yasmine") -> Child:
-    return add_child(
-        parent,
-        first_name=name,
-        last_name="Alaoui",
-        date_of_birth=date(2017, 5, 4),
-        emergency_contact=Person("Nadia Bennani", "Mère", "0612345602"),
-    )
+    return builders.child(parent, name, "Alaoui", date_of_birth=date(2017, 5, 4))
 
 
 def _leaks(entry: AuditEntry, *words: str) -> bool:

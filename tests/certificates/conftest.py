@@ -1,12 +1,22 @@
-"""Plain certificate data for the rendering tests (no database: rendering is pure)."""
+"""Plain certificate data for the rendering tests (no database: rendering is pure), and a
+finished cohort with enrolled children for the issuing tests."""
 
 from __future__ import annotations
 
 import datetime as dt
+from datetime import date
+from types import SimpleNamespace
 
 import pytest
 
+from lms.certificates import eligibility as eligibility_module
 from lms.certificates.codes import new_code
+from lms.courses.scheduling import create_room
+from lms.extensions import db
+from lms.families.contacts import Person
+from lms.roles import Role
+from tests import builders
+from tests.conftest import get
 
 
 def certificate_data(**overrides) -> dict:
@@ -41,22 +51,6 @@ def make_certificate_data():
 # ---------------------------------------------------------------------------------------------
 # A finished cohort with enrolled children, for the issuing tests (database).
 
-from collections.abc import Callable  # noqa: E402
-from datetime import UTC, date, datetime, time  # noqa: E402
-from types import SimpleNamespace  # noqa: E402
-
-from lms.accounts.models import User  # noqa: E402
-from lms.certificates import eligibility as eligibility_module  # noqa: E402
-from lms.courses.catalogue import CourseDetails, create_course  # noqa: E402
-from lms.courses.cohorts import CohortPlan, create_cohort  # noqa: E402
-from lms.courses.models import CohortStatus  # noqa: E402
-from lms.courses.scheduling import create_room  # noqa: E402
-from lms.enrolment.models import Enrolment, EnrolmentStatus  # noqa: E402
-from lms.extensions import db  # noqa: E402
-from lms.families.children import add_child  # noqa: E402
-from lms.families.contacts import Person  # noqa: E402
-from lms.roles import Role  # noqa: E402
-
 
 @pytest.fixture
 def attendance(monkeypatch) -> dict:
@@ -71,98 +65,44 @@ def attendance(monkeypatch) -> dict:
     return table
 
 
-ENROLLED_AT = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
-
-
 @pytest.fixture
 def finished(app, coordinator, instructor, make_user) -> SimpleNamespace:
     """A robotics cohort that ended in June 2026, with three enrolled children of two families."""
     with app.app_context():
-        boss = db.session.get(User, coordinator.id)
-        lead = db.session.get(User, instructor.id)
+        boss = get(coordinator)
         room = create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
-        course = create_course(
-            CourseDetails(
-                title_fr="Robotique LEGO",
-                title_ar="روبوتات ليغو",
-                summary_fr="Robots.",
-                track="robotics",
-                level="beginner",
-                min_age=8,
-                max_age=11,
-                price_centimes=80000,
-                published=True,
-            ),
-            actor=boss,
+        course = builders.robotics_course(
+            boss, summary_fr="Robots.", min_age=8, max_age=11, price_centimes=80000
         )
-        cohort = create_cohort(
-            CohortPlan(
-                course=course,
-                room=room,
-                lead=lead,
-                start_date=date(2026, 4, 1),
-                end_date=date(2026, 6, 10),
-                weekdays=[2],
-                start_time=time(14, 30),
-            ),
-            actor=boss,
-            status=CohortStatus.OPEN,
-            allow_past=True,
-        )
-        karim = db.session.get(User, make_user(Role.PARENT, full_name="Karim Alaoui").id)
-        nadia = db.session.get(User, make_user(Role.PARENT, full_name="Nadia Bennani").id)
+        karim = get(make_user(Role.PARENT, full_name="Karim Alaoui"))
+        nadia = get(make_user(Role.PARENT, full_name="Nadia Bennani"))
         contact = Person("Fatiha Ouarzazi", "Tante", "0661234567")
-        yasmine = add_child(
-            karim,
-            first_name="Yasmine",
-            last_name="Alaoui",
-            date_of_birth=date(2017, 3, 1),
-            emergency_contact=contact,
-            first_name_ar="ياسمين",
-            last_name_ar="العلوي",
-        )
-        adam = add_child(
-            karim,
-            first_name="Adam",
-            last_name="Alaoui",
-            date_of_birth=date(2016, 5, 2),
-            emergency_contact=contact,
-        )
-        rim = add_child(
-            nadia,
-            first_name="ريم",
-            last_name="بناني",
-            date_of_birth=date(2017, 9, 9),
-            emergency_contact=contact,
-        )
-        enrolments = [
-            Enrolment(
-                child=child,
-                cohort=cohort,
-                status=EnrolmentStatus.ENROLLED,
-                enrolled_at=ENROLLED_AT,
-                fee_centimes=80000,
-            )
-            for child in (yasmine, adam, rim)
+        children = [
+            builders.child(
+                karim,
+                "Yasmine",
+                "Alaoui",
+                date_of_birth=date(2017, 3, 1),
+                emergency_contact=contact,
+                first_name_ar="ياسمين",
+                last_name_ar="العلوي",
+            ),
+            builders.child(
+                karim, "Adam", "Alaoui", date_of_birth=date(2016, 5, 2), emergency_contact=contact
+            ),
+            builders.child(
+                nadia, "ريم", "بناني", date_of_birth=date(2017, 9, 9), emergency_contact=contact
+            ),
         ]
-        db.session.add_all(enrolments)
-        cohort.seats_taken = len(enrolments)  # as the enrolment services keep it
+        cohort, enrolments = builders.finished_group(
+            boss, course, room=room, lead=get(instructor), children=children, fee_centimes=80000
+        )
         db.session.commit()
-        ids = SimpleNamespace(
+        return SimpleNamespace(
             coordinator=boss.id,
             karim=karim.id,
             nadia=nadia.id,
             cohort=cohort.id,
             enrolments=[e.id for e in enrolments],
-            children=[yasmine.id, adam.id, rim.id],
+            children=[child.id for child in children],
         )
-    return ids
-
-
-def get(model, id_):
-    return db.session.get(model, id_)
-
-
-@pytest.fixture
-def coordinator_user(finished) -> Callable[[], User]:
-    return lambda: db.session.get(User, finished.coordinator)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 
 import pytest
 import time_machine
-from sqlalchemy import event
 
 from lms.accounts.models import User
 from lms.courses import hooks
@@ -19,6 +17,7 @@ from lms.courses.models import Cohort, CohortStatus, Course, Room
 from lms.courses.scheduling import create_room
 from lms.extensions import db
 from lms.roles import Role
+from tests import builders
 
 # Monday 7 September 2026, 09:00 in Tangier (UTC+1 until 20 September 2026).
 NOW = datetime(2026, 9, 7, 8, 0, tzinfo=UTC)
@@ -60,19 +59,9 @@ def other_room(staff) -> Room:
 
 
 def course_details(**overrides) -> CourseDetails:
-    values = {
-        "title_fr": "Robotique LEGO",
-        "title_ar": "روبوتات ليغو",
-        "summary_fr": "Construire et programmer des robots.",
-        "track": "robotics",
-        "level": "beginner",
-        "min_age": 8,
-        "max_age": 11,
-        "price_centimes": 80000,
-        "published": True,
-    }
-    values.update(overrides)
-    return CourseDetails(**values)
+    """The robotics course of tests/builders.py, for ages 8 to 11 at 800 MAD."""
+    values = {**builders.ROBOTICS, "min_age": 8, "max_age": 11, "price_centimes": 80000}
+    return CourseDetails(**{**values, **overrides})
 
 
 @pytest.fixture
@@ -135,33 +124,3 @@ class FakeFamilies:
 @pytest.fixture
 def families() -> FakeFamilies:
     return FakeFamilies()
-
-
-class StatementCounter:
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        self.statements.append(statement)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
-@pytest.fixture
-def count_statements(app) -> Callable[[], AbstractContextManager[StatementCounter]]:
-    """``with count_statements() as counter: ...`` counts the SQL statements sent."""
-
-    @contextmanager
-    def counting() -> Iterator[StatementCounter]:
-        counter = StatementCounter()
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", counter)
-        try:
-            yield counter
-        finally:
-            event.remove(engine, "before_cursor_execute", counter)
-
-    return counting

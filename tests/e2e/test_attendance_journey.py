@@ -12,16 +12,15 @@ from sqlalchemy import update
 
 from lms.accounts.services import create_user
 from lms.clock import local_today
-from lms.courses.catalogue import CourseDetails, create_course
 from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import Lesson, local_instant
 from lms.courses.scheduling import create_room
 from lms.database import utcnow
-from lms.enrolment.models import Enrolment
 from lms.extensions import db
-from lms.families.children import add_child, save_health, set_photo_consent
+from lms.families.children import save_health, set_photo_consent
 from lms.families.contacts import Person, add_contact
 from lms.families.models import ContactKind
+from tests import builders
 from tests.conftest import PASSWORD
 
 INSTRUCTOR = "youssef.benali@activelabs.ma"
@@ -53,19 +52,7 @@ def _world(app) -> dict:
         )
         today = local_today()
         room = create_room(actor=coordinator, name="Salle Ada Lovelace", capacity=14)
-        course = create_course(
-            CourseDetails(
-                title_fr="Robotique LEGO",
-                title_ar="روبوتات ليغو",
-                summary_fr="Construire et programmer des robots.",
-                track="robotics",
-                level="beginner",
-                min_age=7,
-                max_age=12,
-                published=True,
-            ),
-            actor=coordinator,
-        )
+        course = builders.robotics_course(coordinator)
         cohort = create_cohort(
             CohortPlan(
                 course=course,
@@ -90,14 +77,13 @@ def _world(app) -> dict:
             .values(starts_at=start, ends_at=start + timedelta(minutes=90))
         )
         born = today.replace(year=today.year - 9, day=1)
-        yasmine = add_child(
+        yasmine = builders.child(
             karim,
-            first_name="Yasmine",
-            last_name="Alaoui",
+            "Yasmine",
+            "Alaoui",
             first_name_ar="ياسمين",
             last_name_ar="العلوي",
             date_of_birth=born,
-            emergency_contact=Person("Nadia Bennani", "Mère", "0612345602"),
         )
         save_health(yasmine, actor=karim, consent=True, allergies="Arachides", medical_notes=None)
         set_photo_consent(yasmine, actor=karim, granted=True)
@@ -107,20 +93,19 @@ def _world(app) -> dict:
             kind=ContactKind.PICKUP,
             person=Person("Latifa Alaoui", "Grand-mère", "0661234590"),
         )
-        adam = add_child(
+        adam = builders.child(
             karim,
-            first_name="Adam",
-            last_name="Alaoui",
+            "Adam",
+            "Alaoui",
             first_name_ar="آدم",
             last_name_ar="العلوي",
             date_of_birth=born.replace(year=born.year - 2),
-            emergency_contact=Person("Nadia Bennani", "Mère", "0612345602"),
             may_leave_alone=True,
         )
-        rania = add_child(
+        rania = builders.child(
             omar,
-            first_name="Rania",
-            last_name="Tazi",
+            "Rania",
+            "Tazi",
             first_name_ar="رانية",
             last_name_ar="التازي",
             date_of_birth=born,
@@ -128,15 +113,7 @@ def _world(app) -> dict:
         )
         joined = datetime.combine(today - timedelta(days=20), time(9), tzinfo=UTC)
         for child in (yasmine, adam, rania):
-            db.session.add(
-                Enrolment(
-                    child_id=child.id,
-                    cohort_id=cohort.id,
-                    status="enrolled",
-                    enrolled_at=joined,
-                    created_at=joined,
-                )
-            )
+            builders.enrol(child.id, cohort.id, at=joined)
         db.session.commit()
         return {"lesson": todays.id, "yasmine": yasmine.id, "adam": adam.id}
 

@@ -4,7 +4,7 @@ a visitor opens the verification address (the QR code's target) and sees "valid"
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import date
 
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -12,14 +12,11 @@ from sqlalchemy import select
 from lms.accounts.services import create_user
 from lms.attendance.models import AttendanceMark
 from lms.certificates.models import Certificate
-from lms.courses.catalogue import CourseDetails, create_course
-from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import Lesson
 from lms.courses.scheduling import create_room
-from lms.enrolment.models import Enrolment
 from lms.extensions import db
-from lms.families.children import add_child
 from lms.families.contacts import Person
+from tests import builders
 from tests.conftest import PASSWORD
 
 COORDINATOR = "coordination@activelabs.ma"
@@ -49,65 +46,25 @@ def _finished_cohort(app) -> int:
             locale="fr",
         )
         room = create_room(actor=coordinator, name="Atelier Al-Jazari", capacity=12)
-        course = create_course(
-            CourseDetails(
-                title_fr="Robotique LEGO",
-                title_ar="روبوتات ليغو",
-                summary_fr="Construire et programmer des robots.",
-                track="robotics",
-                level="beginner",
-                min_age=7,
-                max_age=12,
-                published=True,
-            ),
-            actor=coordinator,
-        )
-        cohort = create_cohort(
-            CohortPlan(
-                course=course,
-                room=room,
-                lead=lead,
-                start_date=date(2026, 4, 1),
-                end_date=date(2026, 6, 10),
-                weekdays=[2],
-                start_time=time(14, 30),
-            ),
-            actor=coordinator,
-            status="open",
-            allow_past=True,
-        )
+        course = builders.robotics_course(coordinator)
         contact = Person("Omar Bennani", "Père", "0612345603")
         children = [
-            add_child(
+            builders.child(
                 nadia,
-                first_name="Rim",
-                last_name="Bennani",
+                "Rim",
+                "Bennani",
                 first_name_ar="ريم",
                 last_name_ar="بناني",
                 date_of_birth=date(2017, 9, 9),
                 emergency_contact=contact,
             ),
-            add_child(
-                nadia,
-                first_name="Ilyas",
-                last_name="Bennani",
-                date_of_birth=date(2016, 2, 2),
-                emergency_contact=contact,
+            builders.child(
+                nadia, "Ilyas", "Bennani", date_of_birth=date(2016, 2, 2), emergency_contact=contact
             ),
         ]
-        joined = datetime(2026, 3, 20, 9, tzinfo=UTC)
-        for child in children:
-            db.session.add(
-                Enrolment(
-                    child=child,
-                    cohort=cohort,
-                    status="enrolled",
-                    enrolled_at=joined,
-                    created_at=joined,
-                    fee_centimes=0,
-                )
-            )
-        cohort.seats_taken = len(children)
+        cohort, _ = builders.finished_group(
+            coordinator, course, room=room, lead=lead, children=children
+        )
         for lesson in db.session.scalars(select(Lesson).where(Lesson.cohort_id == cohort.id)):
             for child in children:
                 db.session.add(

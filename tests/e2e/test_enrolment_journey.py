@@ -11,14 +11,13 @@ from playwright.sync_api import expect
 
 from lms.accounts.services import create_user
 from lms.clock import local_today
-from lms.courses.catalogue import CourseDetails, create_course
 from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import CohortStatus
 from lms.courses.scheduling import create_room
 from lms.courses.timetables import week_start
 from lms.extensions import db
-from lms.families.children import add_child
 from lms.families.contacts import Person
+from tests import builders
 from tests.conftest import PASSWORD, links_in
 
 COORDINATOR = "coordination@activelabs.ma"
@@ -38,19 +37,13 @@ def _world(app) -> int:
             password=PASSWORD,
         )  # fmt: skip
         room = create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
-        course = create_course(
-            CourseDetails(
-                title_fr="Robotique LEGO",
-                title_ar="روبوتات ليغو",
-                summary_fr="Construire et programmer des robots LEGO.",
-                summary_ar="بناء روبوتات ليغو وبرمجتها.",
-                track="robotics",
-                min_age=8,
-                max_age=11,
-                price_centimes=80000,
-                published=True,
-            ),
-            actor=boss,
+        course = builders.robotics_course(
+            boss,
+            summary_fr="Construire et programmer des robots LEGO.",
+            summary_ar="بناء روبوتات ليغو وبرمجتها.",
+            min_age=8,
+            max_age=11,
+            price_centimes=80000,
         )
         today = local_today()
         start = week_start(today) + timedelta(weeks=2, days=5)  # a Saturday
@@ -75,10 +68,10 @@ def _world(app) -> int:
             parent = create_user(
                 full_name=name, email=email, role="parent", password=PASSWORD, locale=language
             )
-            add_child(
+            builders.child(
                 parent,
-                first_name=child,
-                last_name=name.split()[-1],
+                child,
+                name.split()[-1],
                 date_of_birth=date(start.year - 9, 3, 14),
                 emergency_contact=Person(name, "Père", "0612345601"),
             )
@@ -124,7 +117,7 @@ def test_last_seat_waiting_list_withdrawal_and_an_offer_accepted_from_the_email(
     expect(page.get_by_text("Yasmine est inscrit(e). Un e-mail de confirmation")).to_be_visible()
     workshops = page.locator("#enrolments")
     expect(workshops.get_by_text("Inscrit", exact=True)).to_be_visible()
-    expect(workshops.get_by_text("reste à payer : 800,00")).to_be_visible()
+    expect(workshops.get_by_text("reste à payer : 800 MAD")).to_be_visible()
     ui.screenshot("enrolment-dashboard-enrolled-fr")
     mail = ui.wait_for_mail(FIRST_PARENT, "Yasmine est inscrit(e) à Robotique LEGO")
     assert "text/calendar" in mail or "Les séances" in mail

@@ -7,21 +7,17 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 from playwright.sync_api import expect
-from sqlalchemy import update
 
 from lms.accounts.services import create_user
 from lms.attendance.models import AttendanceMark
-from lms.courses.catalogue import CourseDetails, create_course
 from lms.courses.cohorts import CohortPlan, create_cohort
-from lms.courses.models import Cohort, local_instant
+from lms.courses.models import local_instant
 from lms.courses.scheduling import create_room
 from lms.courses.terms import term_of
 from lms.database import utcnow
-from lms.enrolment.models import Enrolment
 from lms.extensions import db
-from lms.families.children import add_child
-from lms.families.contacts import Person
 from lms.families.models import local_today
+from tests import builders
 from tests.conftest import PASSWORD
 
 COORDINATOR = "coordination@activelabs.ma"
@@ -51,20 +47,7 @@ def _world(app) -> int:
         today = local_today()
         start = max(term_of(today).starts_on, today - timedelta(weeks=5))
         room = create_room(actor=coordinator, name="Atelier Al-Jazari", capacity=12)
-        course = create_course(
-            CourseDetails(
-                title_fr="Robotique LEGO",
-                title_ar="روبوتات ليغو",
-                summary_fr="Construire et programmer des robots.",
-                track="robotics",
-                level="beginner",
-                min_age=7,
-                max_age=12,
-                price_centimes=80000,
-                published=True,
-            ),
-            actor=coordinator,
-        )
+        course = builders.robotics_course(coordinator, price_centimes=80000)
         cohort = create_cohort(
             CohortPlan(
                 course=course,
@@ -73,7 +56,7 @@ def _world(app) -> int:
                 start_date=start,
                 end_date=start + timedelta(weeks=9),
                 weekdays=[start.weekday()],
-                start_time=time(0, 30),
+                start_time=time(0, 30),  # over by the time the tests run, whatever the hour
             ),
             actor=coordinator,
             status="open",
@@ -82,23 +65,12 @@ def _world(app) -> int:
         born = start.replace(year=start.year - 9, day=1)
         children = {}
         for guardian, first, first_ar in ((nadia, "Yasmine", "ياسمين"), (karim, "Adam", "آدم")):
-            children[first] = add_child(
-                guardian,
-                first_name=first,
-                last_name="Alaoui",
-                first_name_ar=first_ar,
-                date_of_birth=born,
-                emergency_contact=Person("Nadia Bennani", "Mère", "0612345602"),
+            children[first] = builders.child(
+                guardian, first, "Alaoui", first_name_ar=first_ar, date_of_birth=born
             )
         joined = local_instant(start, time(0)) - timedelta(days=7)
         for child in children.values():
-            db.session.add(
-                Enrolment(
-                    child_id=child.id, cohort_id=cohort.id, status="enrolled",
-                    enrolled_at=joined, created_at=joined, fee_centimes=80000,
-                )
-            )  # fmt: skip
-        db.session.execute(update(Cohort).where(Cohort.id == cohort.id).values(seats_taken=2))
+            builders.enrol(child.id, cohort.id, at=joined, fee_centimes=80000)
         now = utcnow()
         for lesson in cohort.lessons:
             if lesson.ends_at < now:

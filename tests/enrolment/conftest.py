@@ -8,7 +8,6 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
-from flask import g
 from sqlalchemy import select
 
 from lms.accounts.models import User
@@ -19,12 +18,12 @@ from lms.courses.scheduling import create_room
 from lms.enrolment import hooks, wiring
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
-from lms.families import children as family_children
-from lms.families.contacts import Person
 from lms.families.models import Child
 from lms.notifications.deferred import preview
 from lms.notifications.models import OutboxMessage
 from lms.roles import Role
+from tests import builders
+from tests.conftest import get
 
 # Monday 7 September 2026, 09:00 in Tangier.
 NOW = datetime(2026, 9, 7, 8, 0, tzinfo=UTC)
@@ -49,17 +48,6 @@ def _real_wiring() -> Iterator[None]:
     hooks.holds_valid_certificate.reset()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_g_per_request(app) -> None:
-    """Every test request starts with an empty ``g``, as a real request does."""
-
-    def empty_g() -> None:
-        for name in list(vars(g)):
-            delattr(g, name)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, empty_g)
-
-
 @pytest.fixture
 def config_overrides() -> dict:
     # Messages are asserted in English (the msgids); some tests check French and Arabic.
@@ -67,23 +55,9 @@ def config_overrides() -> dict:
 
 
 @pytest.fixture
-def parent(make_user) -> User:
-    return make_user(Role.PARENT, full_name="Karim Alaoui", locale="en")
-
-
-@pytest.fixture
-def coordinator(make_user) -> User:
-    return make_user(Role.COORDINATOR, full_name="Fatima Zahra El Amrani", locale="en")
-
-
-@pytest.fixture
-def instructor(make_user) -> User:
-    return make_user(Role.INSTRUCTOR, full_name="Youssef Benali", locale="en")
-
-
-def get(user: User) -> User:
-    """The user attached to the current session (user fixtures are detached)."""
-    return db.session.get(User, user.id)
+def user_locale() -> str:
+    # And the parent, instructor and coordinator fixtures read the site in English.
+    return "en"
 
 
 def born(years: int, *, on: date = GROUP_START, days: int = 0) -> date:
@@ -97,19 +71,7 @@ def world(app, ctx, coordinator, instructor, make_user) -> SimpleNamespace:
     boss = get(coordinator)
     lead = get(instructor)
     room = create_room(actor=boss, name="Salle Ada Lovelace", capacity=14)
-    course = create_course(
-        CourseDetails(
-            title_fr="Robotique LEGO",
-            title_ar="روبوتات ليغو",
-            summary_fr="Construire et programmer des robots.",
-            track="robotics",
-            min_age=8,
-            max_age=11,
-            price_centimes=80000,
-            published=True,
-        ),
-        actor=boss,
-    )
+    course = builders.robotics_course(boss, min_age=8, max_age=11, price_centimes=80000)
     other_room = create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
     other_lead = get(make_user(Role.INSTRUCTOR, full_name="Salma Idrissi", locale="ar"))
     db.session.commit()
@@ -191,12 +153,11 @@ def make_family(ctx, make_user) -> Callable[..., tuple[User, Child]]:
     ) -> tuple[User, Child]:
         n = next(_names)
         user = get(make_user(Role.PARENT, full_name=f"Parent {n}", locale=locale))
-        child = family_children.add_child(
+        child = builders.child(
             user,
-            first_name=first_name or f"Child{n}",
-            last_name="Tazi",
+            first_name or f"Child{n}",
+            "Tazi",
             date_of_birth=fields.pop("date_of_birth", born(age, days=-30)),
-            emergency_contact=Person("Nadia Bennani", "Mère", "0612345602"),
             **fields,
         )
         db.session.commit()
@@ -210,12 +171,11 @@ def add_child(ctx) -> Callable[..., Child]:
     """add_child(parent, first_name=..., age=9): another child of the same family."""
 
     def make(user: User, *, first_name: str, age: int = 9, **fields) -> Child:
-        child = family_children.add_child(
+        child = builders.child(
             get(user),
-            first_name=first_name,
-            last_name="Tazi",
+            first_name,
+            "Tazi",
             date_of_birth=fields.pop("date_of_birth", born(age, days=-30)),
-            emergency_contact=Person("Nadia Bennani", "Mère", "0612345602"),
             **fields,
         )
         db.session.commit()

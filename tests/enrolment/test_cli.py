@@ -8,7 +8,7 @@ from lms.enrolment.joining import enrol
 from lms.enrolment.leaving import withdraw
 from lms.enrolment.models import EndReason, Enrolment, EnrolmentStatus
 from lms.extensions import db
-from tests.enrolment.conftest import get
+from tests.conftest import get
 
 
 def test_run_jobs_expires_lapsed_offers_once(runner, make_cohort, make_family, frozen_now):

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 
 from lms.accounts.services import create_user
 from lms.audit.models import AuditEntry
-from lms.courses.catalogue import CourseDetails, create_course
 from lms.courses.cohorts import CohortPlan, create_cohort, set_cohort_status
 from lms.courses.models import Cohort, CohortStatus
 from lms.courses.scheduling import create_room
@@ -27,12 +26,11 @@ from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.enrolment.offers import expire_offers
 from lms.enrolment.seats import check_consistency
 from lms.extensions import db
-from lms.families.children import add_child
-from lms.families.contacts import Person
 from lms.families.models import Child
 from lms.notifications.deferred import render_pending
 from lms.notifications.models import OutboxMessage
 from lms.roles import Role
+from tests import builders
 from tests.conftest import PASSWORD, login
 
 pytestmark = pytest.mark.committed
@@ -75,17 +73,8 @@ def setup(app, coordinator, instructor):
             boss = db.session.get(type(coordinator), coordinator.id)
             lead = db.session.get(type(instructor), instructor.id)
             room = create_room(actor=boss, name="Salle Ada Lovelace", capacity=60)
-            course = create_course(
-                CourseDetails(
-                    title_fr="Robotique LEGO",
-                    summary_fr="Robots.",
-                    track="robotics",
-                    min_age=7,
-                    max_age=14,
-                    price_centimes=80000,
-                    published=True,
-                ),
-                actor=boss,
+            course = builders.robotics_course(
+                boss, summary_fr="Robots.", max_age=14, price_centimes=80000
             )
             cohort = create_cohort(
                 CohortPlan(
@@ -110,13 +99,7 @@ def setup(app, coordinator, instructor):
                     password=PASSWORD,
                     locale="en",
                 )
-                child = add_child(
-                    user,
-                    first_name=f"Child{n}",
-                    last_name="Tazi",
-                    date_of_birth=date(2017, 3, 1),
-                    emergency_contact=Person("Nadia", "Mère", "0612345602"),
-                )
+                child = builders.child(user, f"Child{n}", "Tazi", date_of_birth=date(2017, 3, 1))
                 people.append((user, child))
             db.session.commit()
             return cohort.id, [(user.id, user.email, child.id) for user, child in people]

@@ -14,7 +14,8 @@ from lms.enrolment.joining import enrol
 from lms.enrolment.leaving import cancel_enrolment, move_enrolment
 from lms.enrolment.offers import decline_offer, expire_offers
 from lms.extensions import db
-from tests.enrolment.conftest import NOW, get, mails
+from tests.conftest import get
+from tests.enrolment.conftest import NOW, mails
 
 ARABIC = re.compile(r"[\u0600-\u06FF]")
 

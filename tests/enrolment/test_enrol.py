@@ -26,7 +26,8 @@ from lms.extensions import db
 from lms.families.data_rights import erase_child
 from lms.families.guardians import accept_invitation, invite_guardian, make_invitation_token
 from lms.roles import Role
-from tests.enrolment.conftest import GROUP_START, NOW, born, get, mails, refreshed, statuses
+from tests.conftest import get
+from tests.enrolment.conftest import GROUP_START, NOW, born, mails, refreshed, statuses
 
 ENROLLED, WAITLISTED, OFFERED = (
     EnrolmentStatus.ENROLLED,

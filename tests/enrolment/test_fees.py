@@ -18,7 +18,8 @@ from lms.enrolment.offers import accept_offer
 from lms.enrolment.queries import family_overview
 from lms.errors import DomainError
 from lms.extensions import db
-from tests.enrolment.conftest import NOW, get, mails
+from tests.conftest import get
+from tests.enrolment.conftest import NOW, mails
 
 TODAY = NOW.date()
 

@@ -14,7 +14,9 @@ from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.enrolment.offers import offer_token
 from lms.extensions import db
 from lms.roles import Role
-from tests.enrolment.conftest import NOW, get
+from tests import builders
+from tests.conftest import get
+from tests.enrolment.conftest import NOW, born
 
 
 @pytest.fixture
@@ -23,17 +25,7 @@ def mine(make_cohort, make_family, world):
     cohort = make_cohort(capacity=1)
     other_group = make_cohort(capacity=1, room=world.other_room, lead=world.other_lead)
     parent, yasmine = make_family(first_name="Yasmine")
-    from lms.families.children import add_child
-    from lms.families.contacts import Person
-    from tests.enrolment.conftest import born
-
-    adam = add_child(
-        get(parent),
-        first_name="Adam",
-        last_name="Tazi",
-        date_of_birth=born(10),
-        emergency_contact=Person("Nadia Bennani", "Mère", "0612345602"),
-    )
+    adam = builders.child(get(parent), "Adam", "Tazi", date_of_birth=born(10))
     enrolled = enrol(yasmine, cohort, actor=get(parent))
     payment = record_payment(
         enrolled, actor=world.coordinator, amount_centimes=100, method="cash", paid_on=NOW.date()

@@ -15,8 +15,8 @@ from lms.enrolment.leaving import withdraw
 from lms.enrolment.models import Enrolment, EnrolmentStatus, Payment, PrerequisiteWaiver
 from lms.enrolment.offers import expire_offers, offer_token
 from lms.extensions import db
-from tests.conftest import links_in, mail_log
-from tests.enrolment.conftest import NOW, get, mails, refreshed
+from tests.conftest import get, links_in, mail_log
+from tests.enrolment.conftest import NOW, mails, refreshed
 
 
 def text(response) -> str:

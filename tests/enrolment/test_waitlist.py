@@ -27,7 +27,8 @@ from lms.enrolment.offers import (
 from lms.enrolment.seats import check_consistency, waiting_position
 from lms.errors import DomainError
 from lms.extensions import db
-from tests.enrolment.conftest import NOW, get, mails, refreshed
+from tests.conftest import get
+from tests.enrolment.conftest import NOW, mails, refreshed
 
 ENROLLED = EnrolmentStatus.ENROLLED
 WAITLISTED = EnrolmentStatus.WAITLISTED

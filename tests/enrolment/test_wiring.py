@@ -24,8 +24,8 @@ from lms.families.guardians import accept_invitation, invite_guardian, make_invi
 from lms.families.hooks import PageSection
 from lms.families.permissions import can_view_safeguarding, instructor_teaches
 from lms.roles import Role
-from tests.conftest import PASSWORD
-from tests.enrolment.conftest import GROUP_END, NOW, get, mails, refreshed
+from tests.conftest import PASSWORD, get
+from tests.enrolment.conftest import GROUP_END, NOW, mails, refreshed
 
 
 @pytest.fixture

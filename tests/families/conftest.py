@@ -6,15 +6,15 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 import pytest
-from flask import g
 
 from lms.accounts.models import User
 from lms.extensions import db
 from lms.families import hooks
-from lms.families.children import add_child
 from lms.families.contacts import Person
 from lms.families.models import Child, local_today
 from lms.roles import Role
+from tests import builders
+from tests.conftest import get
 
 # Names no fixture or demo account uses, so that a search of the whole database is meaningful.
 CHILD = {
@@ -36,47 +36,16 @@ def years_ago(years: int, *, days: int = 0) -> date:
     return born + timedelta(days=days)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_g_per_request(app) -> None:
-    """Give every test request an empty ``g``, as a real request has.
-
-    While the ``ctx`` fixture holds an application context, Flask reuses it for the test
-    client's requests, so ``g`` (where Flask-Login keeps the current user and Flask-Babel the
-    locale) would carry over from one request, or from the test itself, to the next.
-    """
-
-    def empty_g() -> None:
-        for name in list(vars(g)):
-            delattr(g, name)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, empty_g)
-
-
 @pytest.fixture
 def config_overrides() -> dict:
     # Messages are asserted in English (the msgids); a few view tests check fr and ar.
     return {"BABEL_DEFAULT_LOCALE": "en"}
 
 
-# The same people as tests/conftest.py, but reading the site in English (see above).
 @pytest.fixture
-def parent(make_user) -> User:
-    return make_user(Role.PARENT, full_name="Karim Alaoui", locale="en")
-
-
-@pytest.fixture
-def instructor(make_user) -> User:
-    return make_user(Role.INSTRUCTOR, full_name="Youssef Benali", locale="en")
-
-
-@pytest.fixture
-def coordinator(make_user) -> User:
-    return make_user(Role.COORDINATOR, full_name="Fatima Zahra El Amrani", locale="en")
-
-
-def get(user: User) -> User:
-    """The user, attached to the current session (the user fixtures are detached)."""
-    return db.session.get(User, user.id)
+def user_locale() -> str:
+    # And the parent, instructor and coordinator fixtures read the site in English.
+    return "en"
 
 
 @pytest.fixture
@@ -88,10 +57,11 @@ def make_child(ctx) -> Callable[..., Child]:
             "first_name": "Yasmine",
             "last_name": "Alaoui",
             "date_of_birth": years_ago(9, days=-40),
-            "emergency_contact": Person("Nadia Bennani", "Mère", "0612345602"),
             **fields,
         }
-        child = add_child(get(guardian), **values)
+        child = builders.child(
+            get(guardian), values.pop("first_name"), values.pop("last_name"), **values
+        )
         db.session.commit()
         return child
 

@@ -13,7 +13,8 @@ from lms.families.children import add_child, children_of, update_child
 from lms.families.contacts import Person, add_contact, remove_contact, update_contact
 from lms.families.models import Child, ContactKind, age_in_years, local_today
 from lms.roles import Role
-from tests.families.conftest import EMERGENCY, get, years_ago
+from tests.conftest import get
+from tests.families.conftest import EMERGENCY, years_ago
 
 pytestmark = pytest.mark.usefixtures("ctx")
 

@@ -9,7 +9,7 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.families.children import child_alerts, record_consent, save_health, set_photo_consent
 from lms.families.models import ConsentKind, ConsentRecord
-from tests.families.conftest import get
+from tests.conftest import get
 
 pytestmark = pytest.mark.usefixtures("ctx")
 

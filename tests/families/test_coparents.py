@@ -25,7 +25,8 @@ from lms.families.guardians import (
 from lms.families.models import Child, GuardianInvitation, Guardianship
 from lms.notifications.models import OutboxMessage
 from lms.roles import Role
-from tests.families.conftest import CHILD, EMERGENCY, get, years_ago
+from tests.conftest import get
+from tests.families.conftest import CHILD, EMERGENCY, years_ago
 
 
 def _invite(parent, children, email="nadia@example.ma"):

@@ -21,8 +21,7 @@ from lms.families.data_rights import (
 from lms.families.guardians import accept_invitation, invite_guardian, make_invitation_token
 from lms.families.models import Child, ConsentKind, ConsentRecord, ContactKind, GuardianInvitation
 from lms.notifications.models import OutboxMessage
-from tests.conftest import PASSWORD
-from tests.families.conftest import get
+from tests.conftest import PASSWORD, get
 
 pytestmark = pytest.mark.usefixtures("ctx")
 

@@ -19,8 +19,7 @@ from lms.families.models import (
     MedicalAccessLog,
 )
 from lms.roles import Role
-from tests.conftest import PASSWORD, login
-from tests.families.conftest import get
+from tests.conftest import PASSWORD, get, login
 
 pytestmark = pytest.mark.usefixtures("ctx")
 

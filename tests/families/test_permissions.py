@@ -19,7 +19,7 @@ from lms.families.permissions import (
     is_guardian,
 )
 from lms.roles import Role
-from tests.families.conftest import get
+from tests.conftest import get
 
 pytestmark = pytest.mark.usefixtures("ctx")
 

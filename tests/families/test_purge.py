@@ -15,7 +15,7 @@ from lms.families.data_rights import erase_child, months_before, purge
 from lms.families.models import AccountClosureNotice, Child, ContactKind
 from lms.notifications.models import OutboxMessage
 from lms.roles import Role
-from tests.families.conftest import get
+from tests.conftest import get
 
 NOW = datetime(2027, 6, 15, 10, 0, tzinfo=UTC)
 

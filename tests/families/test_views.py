@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import event
 
 from lms.database import utcnow
 from lms.extensions import db
@@ -18,8 +17,8 @@ from lms.families.guardians import accept_invitation, invite_guardian, make_invi
 from lms.families.hooks import TeachingPeriod
 from lms.families.models import Child, ConsentKind, ConsentRecord, ContactKind, MedicalAccessLog
 from lms.roles import Role
-from tests.conftest import PASSWORD, links_in, login, mail_log
-from tests.families.conftest import get, years_ago
+from tests.conftest import PASSWORD, get, links_in, login, mail_log
+from tests.families.conftest import years_ago
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -549,24 +548,16 @@ class TestStaff:
         assert "No children found." in text(client.get("/coordinator/children?q=%25"))
 
 
-def count_queries(client, url: str) -> int:
+def count_queries(client, count_statements, url: str) -> int:
     """How many SQL statements one GET of ``url`` runs."""
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with count_statements() as counter:
         assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return len(statements)
+    return counter.count
 
 
 @pytest.mark.parametrize("url", ["/parent", "/children", "/family/export", "/family/export.json"])
 def test_family_pages_need_the_same_queries_for_one_child_or_five(
-    login_as, parent, coordinator, make_child, url
+    login_as, parent, coordinator, make_child, count_statements, url
 ):
     client = login_as(parent)
 
@@ -583,10 +574,10 @@ def test_family_pages_need_the_same_queries_for_one_child_or_five(
         db.session.commit()
 
     add_child("Yasmine")
-    one = count_queries(client, url)
+    one = count_queries(client, count_statements, url)
     for name in ("Adam", "Rania", "Ilyas", "Lina"):
         add_child(name)
-    assert count_queries(client, url) == one
+    assert count_queries(client, count_statements, url) == one
 
 
 @pytest.mark.parametrize(

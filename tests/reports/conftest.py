@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from flask import g
 
 from lms.accounts.models import User
 from lms.attendance.models import AttendanceMark
@@ -20,9 +19,10 @@ from lms.certificates.models import Certificate
 from lms.courses.models import Cohort, CohortInstructor, Course, Lesson, Room
 from lms.enrolment.models import Enrolment, Payment
 from lms.extensions import db
-from lms.families.models import Child, ConsentRecord, ContactKind, ContactPerson, Guardianship
+from lms.families.models import Child, ConsentRecord
 from lms.i18n import use_packaged_zone_rules
 from lms.roles import Role
+from tests import builders
 
 use_packaged_zone_rules()
 TANGIER = ZoneInfo("Africa/Casablanca")
@@ -41,15 +41,6 @@ NOW = local(TODAY, 15)
 def frozen_now() -> Iterator[None]:
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture(autouse=True)
-def _fresh_g_per_request(app) -> None:
-    def empty_g() -> None:
-        for name in list(vars(g)):
-            delattr(g, name)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, empty_g)
 
 
 @pytest.fixture
@@ -83,19 +74,8 @@ def _lessons(cohort: Cohort, first: date, count: int, hour: int = 10) -> list[Le
     return lessons
 
 
-def _child(guardian: User, first: str, last: str, born: date, first_ar=None) -> Child:
-    child = Child(first_name=first, last_name=last, first_name_ar=first_ar, date_of_birth=born)
-    child.guardianships.append(Guardianship(user_id=guardian.id))
-    child.contact_people.append(
-        ContactPerson(
-            kind=ContactKind.EMERGENCY,
-            name="Nadia Bennani",
-            relationship_to_child="Mère",
-            phone="+212612345602",
-        )
-    )
-    db.session.add(child)
-    return child
+def _child(guardian: User, first: str, last: str, born: date, **fields) -> Child:
+    return builders.written_child(guardian.id, first, last, date_of_birth=born, **fields)
 
 
 def _enrol(child, cohort, status="enrolled", *, at, fee=0, discount=0, waiver=0, ended=None):
@@ -188,9 +168,9 @@ def world(app, make_user) -> World:
         _lessons(winter, date(2027, 1, 13), 8)
         a.staff.append(CohortInstructor(instructor_id=lead.id, role="lead"))
         b.staff.append(CohortInstructor(instructor_id=other.id, role="lead"))
-        k1 = _child(p1, "Yasmine", "Alaoui", date(2017, 5, 4), first_ar="ياسمين")
-        k2 = _child(p1, "Adam", "Alaoui", date(2015, 2, 10), first_ar="آدم")
-        k3 = _child(p2, "Rania", "Tazi", date(2018, 11, 20), first_ar="رانية")
+        k1 = _child(p1, "Yasmine", "Alaoui", date(2017, 5, 4), first_name_ar="ياسمين")
+        k2 = _child(p1, "Adam", "Alaoui", date(2015, 2, 10), first_name_ar="آدم")
+        k3 = _child(p2, "Rania", "Tazi", date(2018, 11, 20), first_name_ar="رانية")
         k4 = _child(p3, "Ilyas", "Chraibi", date(2016, 9, 30))
         k5 = _child(p3, "Lina", "Chraibi", date(2014, 12, 1))
         k1.allergies = "Arachides"

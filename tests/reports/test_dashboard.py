@@ -21,7 +21,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import event
 
 from lms.extensions import db
 from lms.reports import services
@@ -240,33 +239,24 @@ def test_other_roles_are_refused(world, login_as, path, client):
 # A constant number of queries
 
 
-def _statements(app, client, path: str) -> int:
-    count = 0
-
-    def counter(*args, **kwargs):
-        nonlocal count
-        count += 1
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
+def _statements(client, count_statements, path: str) -> int:
+    with count_statements() as counter:
         response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
     assert response.status_code == 200
-    return count
+    return counter.count
 
 
-def test_the_dashboard_counts_the_same_statements_at_two_sizes(app, world, login_as):
+def test_the_dashboard_counts_the_same_statements_at_two_sizes(
+    app, world, login_as, count_statements
+):
     client = login_as(world.coordinator)
     with app.app_context():
         build_cohorts(3)
         db.session.commit()
-    small = _statements(app, client, "/coordinator/reports/")
+    small = _statements(client, count_statements, "/coordinator/reports/")
     with app.app_context():
         build_cohorts(30)
         db.session.commit()
-    large = _statements(app, client, "/coordinator/reports/")
+    large = _statements(client, count_statements, "/coordinator/reports/")
     assert small == large
     assert large <= 16
