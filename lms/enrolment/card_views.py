@@ -101,8 +101,8 @@ def ok():
     # this page changes nothing and sends the browser on to the order's page, where it is.
     order_id = (request.values.get("oid") or "")[:32]
     if not order_id:
-        return redirect(url_for("dashboard.home"), 303)
-    return redirect(url_for(".status", order_id=order_id), 303)
+        return redirect(url_for("dashboard.home"))
+    return redirect(url_for(".status", order_id=order_id))
 
 
 # ---------------------------------------------------------------------------------------------
