@@ -13,6 +13,7 @@ from lms.enrolment import transfers
 from lms.enrolment.forms import StatementImportForm, StatementMatchForm
 from lms.enrolment.loaders import load_statement_line
 from lms.enrolment.models import BankCsvMapping, MatchBasis, StatementLineStatus
+from lms.enrolment.statements import MAX_FILE_BYTES, read_camt053, read_csv
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.forms import render_form
@@ -59,8 +60,8 @@ def statements():
         if chosen is not None:
             _fill_mapping(form, chosen)
     if form.validate_on_submit():
-        data = form.file.data.read(transfers.MAX_FILE_BYTES + 1)
-        if len(data) > transfers.MAX_FILE_BYTES:
+        data = form.file.data.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
             raise DomainError(_("The file is too large (5 MB at most)."), field="file")
         if form.kind.data == "csv":
             mapping = transfers.save_mapping(
@@ -75,9 +76,9 @@ def statements():
                 },
                 date_format=form.date_format.data,
             )
-            credits, source = transfers.read_csv(data, mapping), mapping.bank
+            credits, source = read_csv(data, mapping), mapping.bank
         else:
-            credits, source = transfers.read_camt053(data), "camt.053"
+            credits, source = read_camt053(data), "camt.053"
         result = transfers.import_credits(credits, actor=current_user, source=source)
         flash(
             _(

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.courses.terms import term_by_key
-from lms.enrolment import transfers
+from lms.enrolment import statements, transfers
 from lms.enrolment.models import BankCsvMapping, Payment, StatementLine
 from lms.errors import DomainError
 from lms.extensions import db
@@ -53,10 +53,10 @@ def test_camt053_matches_by_reference_and_is_idempotent(owing, coordinator):
         entry("50.00", "LOYER", ref="B2", side="DBIT"),
         entry("120.00", "DON", ref="B3", name="X"),
     )
-    first = transfers.import_credits(transfers.read_camt053(data), actor=boss, source="camt.053")
+    first = transfers.import_credits(statements.read_camt053(data), actor=boss, source="camt.053")
     assert len(first.added) == 2
     assert first.matched == 1
-    again = transfers.import_credits(transfers.read_camt053(data), actor=boss, source="camt.053")
+    again = transfers.import_credits(statements.read_camt053(data), actor=boss, source="camt.053")
     assert again.added == []
     assert again.already_there == 2
     line = next(x for x in first.added if x.amount_centimes == 80000)
@@ -81,11 +81,11 @@ def test_csv_matches_by_amount_and_name_and_remembers_the_columns(owing, coordin
         date_format="%d/%m/%Y",
     )
     data = "Date;Libellé;Donneur;Montant\n05/09/2026;VIR RECU;M. KARIM ALAOUI;800,00\n".encode()
-    result = transfers.import_credits(transfers.read_csv(data, mapping), actor=boss, source="x")
+    result = transfers.import_credits(statements.read_csv(data, mapping), actor=boss, source="x")
     assert result.matched == 1
     assert result.added[0].match_basis == "amount_name"
     assert (
-        transfers.import_credits(transfers.read_csv(data, mapping), actor=boss, source="x").added
+        transfers.import_credits(statements.read_csv(data, mapping), actor=boss, source="x").added
         == []
     )
     assert db.session.scalar(select(BankCsvMapping.text_column)) == "Libellé"
@@ -100,11 +100,11 @@ def test_a_bad_csv_is_refused_whole(owing, coordinator):
         date_format="%d/%m/%Y",
     )
     with pytest.raises(DomainError):
-        transfers.read_csv(b"Date;T;Montant\n2026-09-05;x;800\n", mapping)
+        statements.read_csv(b"Date;T;Montant\n2026-09-05;x;800\n", mapping)
     with pytest.raises(DomainError):
-        transfers.read_csv(b"Jour;T;Montant\n05/09/2026;x;800\n", mapping)
+        statements.read_csv(b"Jour;T;Montant\n05/09/2026;x;800\n", mapping)
     with pytest.raises(DomainError):
-        transfers.read_camt053(b"<!DOCTYPE x [<!ENTITY a 'b'>]><Document/>")
+        statements.read_camt053(b"<!DOCTYPE x [<!ENTITY a 'b'>]><Document/>")
     assert db.session.scalars(select(StatementLine)).all() == []
 
 
