@@ -139,6 +139,20 @@ OFFER_MIN_HOURS = 12
 # Sibling discount, in percent of the course price, for every child of a family but the first
 # enrolled in the same term (see lms/enrolment/fees.py).
 SIBLING_DISCOUNT_PERCENT = 10
+# Card payments through CMI's hosted page (see lms/enrolment/card_payments.py). CMI_MODE
+# "local" (the default) uses a page inside the app that plays the gateway, signed with a
+# development key, so the whole flow works without an account; "test" points at CMI's test
+# gateway and "production" at the real one, both with the client id and store key CMI gives
+# (LMS_CMI_CLIENT_ID, LMS_CMI_STORE_KEY; never committed). CMI_GATEWAY_URL overrides the
+# mode's address.
+CMI_MODE = "local"
+CMI_GATEWAY_URL = None
+CMI_CLIENT_ID = None
+CMI_STORE_KEY = None
+# Bank transfers: the account families pay into, shown with their transfer reference.
+LAB_BANK_NAME = "Banque Populaire, agence Technopark Tanger"
+LAB_RIB = "181 640 21211 12345678901 23"  # a placeholder: set LMS_LAB_RIB to the lab's RIB
+LAB_ACCOUNT_HOLDER = "Active Labs SARL"
 
 # Certificates: public verification is throttled per address against enumeration.
 VERIFY_LIMIT_PER_IP = "30 per minute; 300 per hour"

@@ -13,7 +13,15 @@ from lms.attendance.models import (
 from lms.audit.models import AuditEntry
 from lms.certificates.models import Certificate
 from lms.courses.models import Closure, Cohort, CohortInstructor, Course, Lesson, Room
-from lms.enrolment.models import Enrolment, Payment, PrerequisiteWaiver
+from lms.enrolment.models import (
+    BankCsvMapping,
+    CardOrder,
+    CardOrderLine,
+    Enrolment,
+    Payment,
+    PrerequisiteWaiver,
+    StatementLine,
+)
 from lms.families.models import (
     AccountClosureNotice,
     Child,
@@ -34,6 +42,9 @@ __all__ = [
     "AttendanceChange",
     "AttendanceMark",
     "AuditEntry",
+    "BankCsvMapping",
+    "CardOrder",
+    "CardOrderLine",
     "Certificate",
     "Checkout",
     "Child",
@@ -57,6 +68,7 @@ __all__ = [
     "Payment",
     "PrerequisiteWaiver",
     "Room",
+    "StatementLine",
     "ThresholdNotice",
     "User",
 ]

@@ -30,6 +30,13 @@ PUBLIC = {
     "families.invitation",  # shows who invites; accepting needs a login
     "certificates.verify",
     "certificates.verify_code",
+    # The card gateway: its server calls back; it sends the parent back from its site (no
+    # session cookie there); in local mode the app plays it. Each checks its own proof.
+    "card_payments.callback",
+    "card_payments.ok",
+    "card_payments.fail",
+    "card_payments.local_gateway",
+    "card_payments.local_gateway_answer",
 }
 # Public endpoints of later domains register themselves here by prefix or name.
 PUBLIC_PREFIXES: tuple[str, ...] = ("credentials.",)  # Open Badges: keys, credentials, status

@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
 from lms.audit.services import record
@@ -170,20 +171,14 @@ def record_payment(
             _l("This is more than what is still owed (%(amount)s).", amount=format_money(balance)),
             field="amount",
         )
-    payment = Payment(
-        enrolment=enrolment,
+    payment = book_payment(
+        enrolment,
         amount_centimes=amount_centimes,
         method=method,
-        reference=(reference or "").strip()[:REFERENCE_MAX] or None,
         paid_on=paid_on,
-        recorded_by_id=actor.id,
-        # A placeholder until the id, which numbers the receipt, is known.
-        receipt_number=f"tmp-{secrets.token_hex(8)}",
+        reference=reference,
+        recorded_by=actor,
     )
-    db.session.add(payment)
-    db.session.flush()
-    payment.receipt_number = _receipt_number(payment)
-    db.session.flush()
     record(
         "payment.recorded",
         actor=actor,
@@ -192,6 +187,39 @@ def record_payment(
         amount_centimes=amount_centimes,
         method=method,
     )
+    return payment
+
+
+def book_payment(
+    enrolment: Enrolment,
+    *,
+    amount_centimes: int,
+    method: str,
+    paid_on: date,
+    reference: str | None = None,
+    recorded_by: User | None = None,
+    card_order_id: int | None = None,
+    statement_line_id: int | None = None,
+) -> Payment:
+    """Write a payment received and its receipt number, and e-mail the family the receipt.
+
+    The callers check the money (a coordinator's entry, a card callback, a statement line)."""
+    payment = Payment(
+        enrolment=enrolment,
+        amount_centimes=amount_centimes,
+        method=method,
+        reference=(reference or "").strip()[:REFERENCE_MAX] or None,
+        paid_on=paid_on,
+        recorded_by_id=recorded_by.id if recorded_by else None,
+        card_order_id=card_order_id,
+        statement_line_id=statement_line_id,
+        # A placeholder until the id, which numbers the receipt, is known.
+        receipt_number=f"tmp-{secrets.token_hex(8)}",
+    )
+    db.session.add(payment)
+    db.session.flush()
+    payment.receipt_number = _receipt_number(payment)
+    db.session.flush()
     tell_guardians(
         enrolment.child,
         "payment_recorded",
@@ -201,3 +229,41 @@ def record_payment(
         balance=enrolment.balance_centimes,
     )
     return payment
+
+
+def owed_enrolments(child_ids: Sequence[int], term: Term | None = None) -> list[Enrolment]:
+    """The enrolments of these children that still owe money (in ``term`` if given), in the
+    order they were made: what a card payment or a bank transfer pays, first to last."""
+    if not child_ids:
+        return []
+    query = (
+        select(Enrolment)
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .where(
+            Enrolment.child_id.in_(child_ids),
+            # A seat offered is owed once accepted.
+            Enrolment.status != EnrolmentStatus.OFFERED,
+        )
+        .options(selectinload(Enrolment.payments), joinedload(Enrolment.cohort))
+        .order_by(Enrolment.id)
+    )
+    if term is not None:
+        query = query.where(Cohort.starting_in(term))
+    return [e for e in db.session.scalars(query).unique() if e.balance_centimes > 0]
+
+
+def allocate(amount_centimes: int, enrolments: Sequence[Enrolment]) -> list[tuple[Enrolment, int]]:
+    """Share money received among enrolments that owe, first to last; what is beyond all
+    balances goes to the last one (its negative balance is a refund to settle)."""
+    shares = []
+    left = amount_centimes
+    for enrolment in enrolments:
+        if left <= 0:
+            break
+        share = min(left, enrolment.balance_centimes)
+        shares.append((enrolment, share))
+        left -= share
+    if left > 0 and shares:
+        last, share = shares[-1]
+        shares[-1] = (last, share + left)
+    return shares

@@ -5,7 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DecimalField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from lms.courses.forms import AtLeastOne, CheckboxesField
@@ -113,3 +121,68 @@ class PrerequisiteWaiverForm(Form):
     child_id = SelectField(_l("Child"), coerce=int, choices=[])
     course_id = SelectField(_l("Prerequisite waived"), coerce=int, choices=[])
     reason = reason_field(_l("Reason"), required=True, description=_l("Logged."))
+
+
+# ---------------------------------------------------------------------------------------------
+# Card payments and bank statements
+
+
+class CardPaymentForm(Form):
+    """A parent's "pay by card" button: for a term, or for one enrolment."""
+
+    one_time = True
+    term = HiddenField()
+    enrolment = HiddenField()
+
+
+class StatementImportForm(Form):
+    one_time = True
+    kind = SelectField(
+        _l("File"),
+        choices=[("camt053", _l("camt.053 statement (XML)")), ("csv", _l("CSV export"))],
+        default="camt053",
+    )
+    file = FileField(_l("Statement file"), validators=[FileRequired(_l("Choose the file."))])
+    bank = StringField(
+        _l("Bank"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=60)],
+        description=_l("CSV only: the columns are remembered for this bank."),
+    )
+    date_column = StringField(_l("Date column"), filters=[_strip], validators=[Length(max=60)])
+    amount_column = StringField(_l("Amount column"), filters=[_strip], validators=[Length(max=60)])
+    text_column = StringField(
+        _l("Description column"), filters=[_strip], validators=[Length(max=60)]
+    )
+    name_column = StringField(
+        _l("Payer's name column (optional)"), filters=[_strip], validators=[Length(max=60)]
+    )
+    reference_column = StringField(
+        _l("Bank reference column (optional)"), filters=[_strip], validators=[Length(max=60)]
+    )
+    date_format = SelectField(
+        _l("Date format"),
+        choices=[
+            ("%d/%m/%Y", "31/12/2026"),
+            ("%d-%m-%Y", "31-12-2026"),
+            ("%Y-%m-%d", "2026-12-31"),
+            ("%d/%m/%y", "31/12/26"),
+        ],
+        default="%d/%m/%Y",
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.kind.data == "csv":
+            if not self.bank.data:
+                self.bank.errors.append(_l("Name the bank, so its columns are remembered."))
+                valid = False
+            for name in ("date_column", "amount_column", "text_column"):
+                if not getattr(self, name).data:
+                    getattr(self, name).errors.append(REQUIRED)
+                    valid = False
+        return valid
+
+
+class StatementMatchForm(Form):
+    family = SelectField(_l("Family and term"), validators=[InputRequired(REQUIRED)])

@@ -13,9 +13,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from lms.courses.models import Cohort
 from lms.courses.permissions import can_view_cohort
-from lms.enrolment.models import Enrolment, Payment, PrerequisiteWaiver
+from lms.enrolment import card_payments
+from lms.enrolment.models import CardOrder, Enrolment, Payment, PrerequisiteWaiver, StatementLine
 from lms.enrolment.offers import INVALID_LINK, offer_link
-from lms.enrolment.permissions import can_act_for, can_manage_enrolments, can_view_payment
+from lms.enrolment.permissions import (
+    can_act_for,
+    can_manage_enrolments,
+    can_view_card_order,
+    can_view_payment,
+)
 from lms.extensions import db
 
 
@@ -96,3 +102,19 @@ def load_prerequisite_waiver(waiver_id: int) -> PrerequisiteWaiver:
     if not can_manage_enrolments(current_user):
         abort(403)
     return waiver
+
+
+def load_card_order(order_id: str) -> CardOrder:
+    """A card order of the current parent (or any, for a coordinator), or 404."""
+    order = card_payments.order_by_number(order_id)
+    if order is None or not can_view_card_order(current_user, order):
+        abort(404)
+    return order
+
+
+def load_statement_line(line_id: int) -> StatementLine:
+    """A bank statement line, for a coordinator who manages enrolments; 404/403."""
+    line = db.get_or_404(StatementLine, line_id)
+    if not can_manage_enrolments(current_user):
+        abort(403)
+    return line

@@ -1,4 +1,4 @@
-"""Enrolments, prerequisite waivers and payments."""
+"""Enrolments, prerequisite waivers, payments, card orders and bank statement lines."""
 
 from __future__ import annotations
 
@@ -212,12 +212,17 @@ class PaymentMethod(LabelledEnum):
 
 
 class Payment(db.Model):
-    """Money a coordinator received for an enrolment."""
+    """Money received for an enrolment: recorded by a coordinator, by the card gateway's
+    callback (``card_order_id``) or by a confirmed line of a bank statement."""
 
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint("amount_centimes > 0", name="amount_positive"),
         CheckConstraint(f"method IN ({_sql_list(PaymentMethod)})", name="method_known"),
+        # A card order, or a statement line, pays each enrolment at most once: a callback
+        # delivered again, or a line confirmed twice, records nothing more.
+        UniqueConstraint("card_order_id", "enrolment_id", name="one_per_card_order"),
+        UniqueConstraint("statement_line_id", "enrolment_id", name="one_per_statement_line"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -231,6 +236,131 @@ class Payment(db.Model):
     receipt_number: Mapped[str] = mapped_column(String(20), unique=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    card_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("card_orders.id", ondelete="RESTRICT")
+    )
+    statement_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("statement_lines.id", ondelete="RESTRICT")
+    )
 
     enrolment: Mapped[Enrolment] = relationship(back_populates="payments")
     recorded_by: Mapped[User | None] = relationship()
+
+
+class CardOrderStatus(LabelledEnum):
+    PENDING = "pending", _l("Waiting for the bank")
+    PAID = "paid", _l("Paid")
+    DECLINED = "declined", _l("Declined by the bank")
+
+
+class CardOrder(db.Model):
+    """A card payment sent to the CMI gateway: what it pays, and what the bank answered.
+
+    Only the gateway's signed server-to-server callback moves it out of ``pending``.
+    """
+
+    __tablename__ = "card_orders"
+    __table_args__ = (
+        CheckConstraint("amount_centimes > 0", name="amount_positive"),
+        CheckConstraint(f"status IN ({_sql_list(CardOrderStatus)})", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(32), unique=True)  # CMI's "oid"
+    payer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    amount_centimes: Mapped[int]
+    status: Mapped[str] = mapped_column(String(10), default=CardOrderStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    response_code: Mapped[str | None] = mapped_column(String(4))  # ProcReturnCode
+    transaction_id: Mapped[str | None] = mapped_column(String(64))  # CMI's TransId
+
+    payer: Mapped[User | None] = relationship()
+    lines: Mapped[list[CardOrderLine]] = relationship(
+        back_populates="order", order_by="CardOrderLine.id", cascade="all, delete-orphan"
+    )
+    payments: Mapped[list[Payment]] = relationship(order_by="Payment.id", viewonly=True)
+
+
+class CardOrderLine(db.Model):
+    """The part of a card order that pays one enrolment."""
+
+    __tablename__ = "card_order_lines"
+    __table_args__ = (
+        UniqueConstraint("card_order_id", "enrolment_id"),
+        CheckConstraint("amount_centimes > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_order_id: Mapped[int] = mapped_column(ForeignKey("card_orders.id", ondelete="CASCADE"))
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id", ondelete="RESTRICT"))
+    amount_centimes: Mapped[int]
+
+    order: Mapped[CardOrder] = relationship(back_populates="lines")
+    enrolment: Mapped[Enrolment] = relationship()
+
+
+class BankCsvMapping(db.Model):
+    """Which columns of a bank's CSV statement hold what, remembered per bank."""
+
+    __tablename__ = "bank_csv_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank: Mapped[str] = mapped_column(String(60), unique=True)
+    date_column: Mapped[str] = mapped_column(String(60))
+    amount_column: Mapped[str] = mapped_column(String(60))
+    text_column: Mapped[str] = mapped_column(String(60))
+    name_column: Mapped[str | None] = mapped_column(String(60))
+    reference_column: Mapped[str | None] = mapped_column(String(60))
+    date_format: Mapped[str] = mapped_column(String(20), default="%d/%m/%Y")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class StatementLineStatus(LabelledEnum):
+    UNMATCHED = "unmatched", _l("Not matched")
+    SUGGESTED = "suggested", _l("Match to confirm")
+    CONFIRMED = "confirmed", _l("Confirmed")
+    IGNORED = "ignored", _l("Not a family's payment")
+
+
+class MatchBasis(LabelledEnum):
+    REFERENCE = "reference", _l("Transfer reference")
+    AMOUNT_AND_NAME = "amount_name", _l("Amount and name")
+
+
+class StatementLine(db.Model):
+    """A credit on the lab's bank account, imported from a statement, waiting to be matched.
+
+    ``fingerprint`` identifies the line across imports (the bank's own reference when it gives
+    one, else its date, amount, text and rank among identical lines): importing the same
+    statement again adds nothing.
+    """
+
+    __tablename__ = "statement_lines"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_sql_list(StatementLineStatus)})", name="status_known"),
+        CheckConstraint("amount_centimes > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(60))  # the bank, or "camt.053"
+    booked_on: Mapped[date] = mapped_column(Date)
+    amount_centimes: Mapped[int]
+    payer_name: Mapped[str | None] = mapped_column(String(140))
+    text: Mapped[str] = mapped_column(String(500), default="")
+    bank_reference: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(
+        String(10), default=StatementLineStatus.UNMATCHED, index=True
+    )
+    match_basis: Mapped[str | None] = mapped_column(String(12))
+    payer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    term_key: Mapped[str | None] = mapped_column(String(12))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    payer: Mapped[User | None] = relationship(foreign_keys=[payer_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    payments: Mapped[list[Payment]] = relationship(order_by="Payment.id", viewonly=True)

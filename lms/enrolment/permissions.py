@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lms.accounts.models import User
-from lms.enrolment.models import Enrolment, Payment
+from lms.enrolment.models import CardOrder, Enrolment, Payment
 from lms.families.permissions import can_manage_child
 
 
@@ -25,3 +25,10 @@ def can_view_enrolment(user: User | None, enrolment: Enrolment) -> bool:
 def can_view_payment(user: User | None, payment: Payment) -> bool:
     """A receipt: the child's guardians and the coordinators."""
     return can_view_enrolment(user, payment.enrolment)
+
+
+def can_view_card_order(user: User | None, order: CardOrder) -> bool:
+    """A card payment's state: the parent who paid and the coordinators."""
+    if can_manage_enrolments(user):
+        return True
+    return bool(user is not None and user.is_authenticated and order.payer_id == user.id)

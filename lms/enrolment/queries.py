@@ -13,9 +13,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
 from lms.courses.models import Cohort, CohortInstructor
+from lms.courses.terms import Term, term_of
 from lms.database import utcnow
 from lms.enrolment.models import SEAT_STATUSES, Enrolment, EnrolmentStatus, Payment
 from lms.enrolment.seats import local_day, waiting_positions
+from lms.enrolment.transfers import transfer_reference
 from lms.extensions import db
 from lms.families.models import Child, Guardianship
 
@@ -29,6 +31,15 @@ class ChildEnrolments:
     enrolments: list[Enrolment] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class TermOwed:
+    """What a family still owes for a term, and the reference its bank transfers carry."""
+
+    term: Term
+    owed_centimes: int
+    transfer_reference: str
+
+
 @dataclass
 class FamilyOverview:
     """What a parent's page shows: each child's groups, waiting places, offers, and fees."""
@@ -38,6 +49,7 @@ class FamilyOverview:
     payments: list[Payment]
     due_centimes: int
     paid_centimes: int
+    terms_owed: list[TermOwed]
 
     @property
     def balance_centimes(self) -> int:
@@ -91,7 +103,19 @@ def family_overview(user: User, children: Sequence[Child]) -> FamilyOverview:
             e.amount_due_centimes for e in enrolments if e.status != EnrolmentStatus.OFFERED
         ),
         paid_centimes=sum(e.paid_centimes for e in enrolments),
+        terms_owed=_terms_owed(user, enrolments),
     )
+
+
+def _terms_owed(user: User, enrolments: Sequence[Enrolment]) -> list[TermOwed]:
+    owed: dict[Term, int] = defaultdict(int)
+    for enrolment in enrolments:
+        if enrolment.status != EnrolmentStatus.OFFERED and enrolment.balance_centimes > 0:
+            owed[term_of(enrolment.cohort.start_date)] += enrolment.balance_centimes
+    return [
+        TermOwed(term, amount, transfer_reference(user.id, term))
+        for term, amount in sorted(owed.items(), key=lambda item: item[0].starts_on)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
