@@ -84,6 +84,8 @@ def live_app(_schema, database_url, tmp_path_factory):
 @pytest.fixture(scope="session")
 def live_server(live_app) -> Iterator[LiveServer]:
     server = LiveServer(live_app)
+    # E-mails are written by the worker outside any request: their links use BASE_URL.
+    live_app.config["BASE_URL"] = server.url
     server.start()
     yield server
     server.stop()

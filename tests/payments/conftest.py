@@ -9,17 +9,14 @@ import pytest
 
 from lms.enrolment.joining import enrol
 from lms.extensions import db
+from tests.conftest import get
 from tests.enrolment.conftest import (  # noqa: F401 - fixtures shared with the enrolment tests
-    _fresh_g_per_request,
     _real_wiring,
     config_overrides,
-    coordinator,
     frozen_now,
-    get,
-    instructor,
     make_cohort,
     make_family,
-    parent,
+    user_locale,
     world,
 )
 
