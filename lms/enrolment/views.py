@@ -134,7 +134,9 @@ def enrol(cohort_id: int):
             if problems.get(result.child.id) is None
         ]
         if not form.children.errors:
-            form.form_errors.append(_("No child could be enrolled: the reason is beside each name."))
+            form.form_errors.append(
+                _("No child could be enrolled: the reason is beside each name.")
+            )
     if request.method == "GET":
         wanted = request.args.get("child", type=int)
         eligible = [child.id for child in children if problems[child.id] is None]
