@@ -149,3 +149,51 @@ def test_every_page_a_role_reaches_fits_a_phone(phone, live_server, role, langua
             phone.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     assert len(visited) >= 8, visited  # the crawl really walked the role's pages
     assert not faults, "\n".join(f"{path}: {'; '.join(found)}" for path, found in faults.items())
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_phone_menu_folds_the_navigation_behind_one_button(
+    browser, live_server, demo, javascript
+):
+    context = browser.new_context(
+        viewport=PHONE, locale="fr-FR", base_url=live_server.url, java_script_enabled=javascript
+    )
+    page = context.new_page()
+    log_in(page, DEMO_LOGINS["parent"])
+    my_children = page.get_by_role("link", name="Mes enfants", exact=True)
+    menu = page.locator(".site-menu > summary")
+    expect(my_children).to_be_hidden()
+    expect(page.locator(".site-header .language-switcher")).to_be_visible()  # outside the menu
+    header = page.locator(".site-header").bounding_box()
+    assert header["height"] <= 844 / 8  # a slim bar, not a fifth of the first screen
+    menu.click()
+    expect(my_children).to_be_visible()
+    expect(page.locator(".site-menu > summary")).to_have_text("Menu")
+    my_children.click()
+    expect(page.locator("h1")).to_have_text("Mes enfants")
+    context.close()
+
+
+def test_from_a_tablet_up_the_navigation_is_always_shown(browser, live_server, demo):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="fr-FR", base_url=live_server.url
+    )
+    page = context.new_page()
+    log_in(page, DEMO_LOGINS["parent"])
+    expect(page.get_by_role("link", name="Mes enfants", exact=True)).to_be_visible()
+    expect(page.locator(".site-menu > summary")).to_be_hidden()
+    context.close()
+
+
+def test_only_links_inside_sentences_are_underlined(phone):
+    log_in(phone, DEMO_LOGINS["parent"])
+    phone.goto("/children")
+
+    def underline(locator) -> str:
+        return locator.first.evaluate("e => getComputedStyle(e).textDecorationLine")
+
+    phone.locator(".site-menu > summary").click()
+    assert underline(phone.locator(".site-nav a")) == "none"
+    assert underline(phone.locator(".site-nav button.link")) == "none"
+    assert underline(phone.locator("main a.button")) == "none"
+    assert underline(phone.locator(".site-footer p a")) == "underline"
