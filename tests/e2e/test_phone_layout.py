@@ -166,6 +166,7 @@ def test_the_phone_menu_folds_the_navigation_behind_one_button(
     )
     page = context.new_page()
     log_in(page, DEMO_LOGINS["parent"])
+    choose_language(page, "fr")  # whatever language the tests before left the account in
     my_children = page.get_by_role("link", name="Mes enfants", exact=True)
     menu = page.locator(".site-menu > summary")
     expect(my_children).to_be_hidden()
@@ -186,6 +187,7 @@ def test_from_a_tablet_up_the_navigation_is_always_shown(browser, live_server, d
     )
     page = context.new_page()
     log_in(page, DEMO_LOGINS["parent"])
+    choose_language(page, "fr")
     expect(page.get_by_role("link", name="Mes enfants", exact=True)).to_be_visible()
     expect(page.locator(".site-menu > summary")).to_be_hidden()
     context.close()
@@ -193,6 +195,7 @@ def test_from_a_tablet_up_the_navigation_is_always_shown(browser, live_server, d
 
 def test_only_links_inside_sentences_are_underlined(phone):
     log_in(phone, DEMO_LOGINS["parent"])
+    choose_language(phone, "fr")
     phone.goto("/children")
 
     def underline(locator) -> str:
