@@ -27,6 +27,14 @@ DEFAULT_PHONE_REGION = "MA"
 PROGRAMME_MIN_AGE = 7
 PROGRAMME_MAX_AGE = 14
 DEFAULT_SITE = "Technopark de Tanger"
+# The lab's legal identity, printed on every receipt (ICE: identifiant commun de l'entreprise,
+# IF: identifiant fiscal, RC: registre du commerce). The defaults are the demo's placeholders:
+# an installation sets its own (README, Configuration).
+LAB_LEGAL_NAME = "Active Labs SARL"
+LAB_ADDRESS = "Technopark de Tanger, route de Tétouan, 90000 Tanger"
+LAB_ICE = "000000000000000"
+LAB_IF = "00000000"
+LAB_RC = "Tanger 000000"
 
 # Accounts and security.
 PRIVACY_NOTICE_VERSION = "2026-09"

@@ -56,16 +56,25 @@ def _flash_form_errors(form) -> None:
 def cohort_certificates(cohort_id: int):
     cohort = load_cohort_for_certificates(cohort_id)
     results = services.eligibility(cohort)
+    certificates = services.cohort_certificates(cohort)
+    eligible = [result for result in results if result.eligible]
+    # What "Issue the certificates" would do: the eligible children without a valid one yet.
+    waiting = [
+        result
+        for result in eligible
+        if not any(c.status == "valid" for c in certificates.get(result.enrolment.id, []))
+    ]
     return render_template(
         "certificates/cohort.html",
         cohort=cohort,
         results=results,
-        certificates=services.cohort_certificates(cohort),
+        certificates=certificates,
         issue_all_form=IssueAllForm(),
         issue_form=IssueForm(),
         revoke_form=RevokeForm(),
         reissue_form=ReissueForm(),
-        eligible_count=sum(1 for result in results if result.eligible),
+        eligible_count=len(eligible),
+        waiting_count=len(waiting),
     )
 
 

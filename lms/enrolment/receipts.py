@@ -85,6 +85,13 @@ def receipt_data(payment: Payment, *, language: str | None = None) -> dict:
         "balance_centimes": enrolment.balance_centimes,
         "recorded_by": payment.recorded_by.full_name if payment.recorded_by else None,
         "site": current_app.config["DEFAULT_SITE"],
+        "lab": {
+            "name": current_app.config["LAB_LEGAL_NAME"],
+            "address": current_app.config["LAB_ADDRESS"],
+            "ice": current_app.config["LAB_ICE"],
+            "if": current_app.config["LAB_IF"],
+            "rc": current_app.config["LAB_RC"],
+        },
     }
 
 

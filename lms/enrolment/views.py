@@ -113,6 +113,11 @@ def enrol(cohort_id: int):
     children = rules.children_for_enrolment(current_user)
     form = EnrolForm()
     form.children.choices = choices((child.id, child.full_name) for child in children)
+    # Each child's situation (a dry run of the rules): a child who cannot take the group is
+    # shown disabled with its one reason beside its name.
+    problems = {
+        child.id: rules.enrolment_problem(child, cohort, actor=current_user) for child in children
+    }
     if form.validate_on_submit():
         chosen = [child for child in children if child.id in set(form.children.data)]
         results = joining.enrol_children(chosen, cohort, actor=current_user)
@@ -121,12 +126,17 @@ def enrol(cohort_id: int):
             for message, category in messages:
                 flash(message, category)
             return redirect(_home())
-        # Every child was refused (each in its own savepoint): the page again, with why.
-        form.children.errors = [message for message, _category in messages]
-    # Each child's situation, shown next to its box (a dry run of the rules).
-    problems = {
-        child.id: rules.enrolment_problem(child, cohort, actor=current_user) for child in children
-    }
+        # Every child was refused (each in its own savepoint): the page again, with why, once:
+        # beside the child when the page already says it there, else on the list of children.
+        form.children.errors = [
+            message
+            for result, (message, _category) in zip(results, messages, strict=True)
+            if problems.get(result.child.id) is None
+        ]
+        if not form.children.errors:
+            form.form_errors.append(
+                _("No child could be enrolled: the reason is beside each name.")
+            )
     if request.method == "GET":
         wanted = request.args.get("child", type=int)
         eligible = [child.id for child in children if problems[child.id] is None]

@@ -13,6 +13,7 @@ from lms.audit.models import AuditEntry
 from lms.certificates import services
 from lms.certificates.models import Certificate
 from lms.courses.models import Cohort
+from lms.enrolment.models import Enrolment
 from lms.extensions import db
 from tests.conftest import login
 
@@ -186,3 +187,20 @@ def test_verification_pages(app, client, finished):
     assert "هذه الشهادة صالحة." in client.get(f"/verify/{code}").get_data(as_text=True)
     client.set_cookie("lang", "en")
     assert "This certificate is valid." in client.get(f"/verify/{code}").get_data(as_text=True)
+
+
+def test_the_page_counts_the_children_still_without_a_certificate(app, client, finished):
+    with app.app_context():
+        services.issue_certificate(
+            db.session.get(Enrolment, finished.enrolments[0]),
+            actor=db.session.get(User, finished.coordinator),
+        )
+        db.session.commit()
+    login(client, user(app, finished.coordinator))
+    page = client.get(f"/coordinator/cohorts/{finished.cohort}/certificates").get_data(as_text=True)
+    assert "3 enfants remplissent les conditions." in page
+    assert "2 d’entre eux n’ont pas encore de certificat." in page
+    client.post(f"/coordinator/cohorts/{finished.cohort}/certificates/issue")
+    page = client.get(f"/coordinator/cohorts/{finished.cohort}/certificates").get_data(as_text=True)
+    assert "Chacun d’eux a déjà un certificat." in page
+    assert "pas encore de certificat" not in page

@@ -282,6 +282,28 @@ class TestReceipts:
             )
         assert '<html lang="ar" dir="rtl">' in html
 
+    @pytest.mark.parametrize("language", ["fr", "ar"])
+    def test_the_labs_legal_identifiers_from_the_settings(
+        self, payment, app, language, monkeypatch
+    ):
+        from flask import render_template
+
+        for key, value in (("ICE", "001234567000089"), ("IF", "45678901"), ("RC", "Tanger 98765")):
+            monkeypatch.setitem(app.config, f"LAB_{key}", value)
+        data = receipts.receipt_data(payment, language=language)
+        assert data["lab"]["ice"] == "001234567000089"
+        with app.test_request_context():
+            html = render_template(
+                "enrolment/receipt.html",
+                receipt=data,
+                language=language,
+                direction="ltr",
+                method_names={"cash": "cash"},
+            )
+        for shown in ('ICE <span class="num">001234567000089</span>', "45678901", "Tanger 98765"):
+            assert shown in html
+        assert app.config["LAB_ADDRESS"] in html
+
     def test_the_fetcher_serves_static_files_only(self, app):
         from pathlib import Path
 

@@ -52,3 +52,13 @@ document.addEventListener("keydown", (event) => {
     menu.querySelector("summary").focus();
   }
 });
+
+// The site menu is always unfolded from a tablet up; browsers that cannot style a closed
+// <details> open (::details-content) get it opened here.
+const siteMenu = document.querySelector("details.site-menu");
+if (siteMenu && !CSS.supports("selector(::details-content)")) {
+  const wide = window.matchMedia("(min-width: 48rem)");
+  const follow = () => { siteMenu.open = wide.matches; };
+  follow();
+  wide.addEventListener("change", follow);
+}
