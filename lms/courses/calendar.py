@@ -12,7 +12,8 @@ from icalendar import Calendar, Event, Timezone
 from sqlalchemy import select
 
 from lms.accounts.models import User
-from lms.courses.models import Lesson, lab_zone
+from lms.clock import lab_zone
+from lms.courses.models import Lesson
 from lms.extensions import db
 
 PRODUCT_ID = "-//Active Labs//LMS//FR"

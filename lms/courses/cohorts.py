@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
-from lms.clock import local_today
+from lms.clock import local_instant, local_today
 from lms.courses import hooks
 from lms.courses.models import (
     Cohort,
@@ -23,7 +23,6 @@ from lms.courses.models import (
     LessonStatus,
     Room,
     TeachingRole,
-    local_instant,
 )
 from lms.courses.permissions import require_timetable_manager
 from lms.courses.scheduling import (

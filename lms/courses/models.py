@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
-from lms.clock import age_in_years, lab_zone, local_instant  # noqa: F401 - courses API
+from lms.clock import age_in_years, lab_zone
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
 from lms.labels import LabelledEnum

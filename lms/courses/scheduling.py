@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import User
+from lms.clock import lab_zone, local_instant
 from lms.courses import hooks
 from lms.courses.models import (
     Closure,
@@ -22,8 +23,6 @@ from lms.courses.models import (
     Lesson,
     LessonStatus,
     Room,
-    lab_zone,
-    local_instant,
 )
 from lms.courses.permissions import require_timetable_manager
 from lms.database import utcnow

@@ -9,16 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import User
-from lms.clock import local_today
+from lms.clock import local_instant, local_today
 from lms.courses import hooks
-from lms.courses.models import (
-    Cohort,
-    CohortInstructor,
-    CohortStatus,
-    Lesson,
-    LessonStatus,
-    local_instant,
-)
+from lms.courses.models import Cohort, CohortInstructor, CohortStatus, Lesson, LessonStatus
 from lms.database import utcnow
 from lms.extensions import db
 

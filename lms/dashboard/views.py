@@ -7,11 +7,11 @@ from flask_login import current_user, login_required
 
 from lms.attendance.queries import lesson_progress, lessons_to_catch_up
 from lms.certificates.services import certificates_of_children
+from lms.clock import local_today
 from lms.courses.timetables import lessons_between, upcoming_lessons_for_instructor
 from lms.database import utcnow
 from lms.enrolment.queries import family_overview
 from lms.families.children import children_of
-from lms.families.models import local_today
 from lms.messaging.services import messages_for_parent
 from lms.reports.dashboard import render_dashboard
 from lms.roles import Role

@@ -7,10 +7,11 @@ from datetime import date
 from sqlalchemy import select
 
 from lms.accounts.models import User
+from lms.clock import local_today
 from lms.extensions import db
 from lms.families.children import add_child, children_of, record_consent, save_health
 from lms.families.contacts import Person, add_contact
-from lms.families.models import Child, ConsentKind, ContactKind, Guardianship, local_today
+from lms.families.models import Child, ConsentKind, ContactKind, Guardianship
 
 
 def _born(years: int, month: int, day: int) -> date:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from lms.accounts.models import User
 from lms.audit.services import record
+from lms.clock import age_in_years
 from lms.courses.models import Cohort, CohortStatus, Course, Lesson, LessonStatus
 from lms.database import utcnow
 from lms.enrolment import hooks
@@ -27,7 +28,7 @@ from lms.enrolment.models import (
 from lms.enrolment.seats import is_running, local_day
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families.models import Child, Guardianship, age_in_years
+from lms.families.models import Child, Guardianship
 from lms.families.permissions import can_manage_child
 from lms.i18n import current_language
 

@@ -33,8 +33,9 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 
+from lms.clock import lab_zone
 from lms.courses.cohorts import lock_seats
-from lms.courses.models import Cohort, lab_zone
+from lms.courses.models import Cohort
 from lms.database import utcnow
 from lms.enrolment.models import ACTIVE_STATUSES, Enrolment, EnrolmentStatus
 from lms.extensions import db

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
 from lms.audit import services as audit
+from lms.clock import age_in_years, local_today
 from lms.database import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
@@ -23,8 +24,6 @@ from lms.families.models import (
     ContactKind,
     Guardianship,
     MedicalAccessLog,
-    age_in_years,
-    local_today,
 )
 from lms.families.permissions import medical_access_is_logged, require_guardian
 

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
-from lms.clock import age_in_years, local_today  # noqa: F401 - the families API
+from lms.clock import age_in_years
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
 from lms.labels import LabelledEnum

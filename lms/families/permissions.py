@@ -8,9 +8,10 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
+from lms.clock import local_today
 from lms.errors import DomainError
 from lms.families.hooks import teaching_periods
-from lms.families.models import Child, local_today
+from lms.families.models import Child
 
 
 def is_guardian(user: User, child: Child) -> bool:

@@ -20,6 +20,7 @@ from flask_login import current_user, logout_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from lms.clock import local_today
 from lms.database import utcnow
 from lms.extensions import db, limiter
 from lms.families import children as children_services
@@ -40,7 +41,7 @@ from lms.families.loaders import (
     load_invitation,
     load_safeguarding_child,
 )
-from lms.families.models import Child, ConsentKind, ContactKind, Guardianship, local_today
+from lms.families.models import Child, ConsentKind, ContactKind, Guardianship
 from lms.forms import choices, render_form
 from lms.roles import Role
 from lms.security import role_required

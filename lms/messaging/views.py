@@ -11,10 +11,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from lms.clock import local_today
 from lms.courses.models import PUBLIC_COHORT_STATUSES, Cohort, CohortInstructor, Course
 from lms.courses.terms import term_by_key, term_of
 from lms.extensions import db
-from lms.families.models import local_today
 from lms.forms import choices, render_form
 from lms.i18n import current_language
 from lms.messaging import services

@@ -6,6 +6,7 @@ from datetime import date, time, timedelta
 
 import pytest
 
+from lms.clock import age_in_years, local_instant
 from lms.courses import hooks
 from lms.courses.catalogue import (
     CatalogueFilters,
@@ -14,7 +15,7 @@ from lms.courses.catalogue import (
     group_by_track,
 )
 from lms.courses.cohorts import set_cohort_status
-from lms.courses.models import Cohort, CohortStatus, Lesson, Room, age_in_years, local_instant
+from lms.courses.models import Cohort, CohortStatus, Lesson, Room
 from lms.extensions import db
 
 

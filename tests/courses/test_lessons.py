@@ -144,7 +144,7 @@ def test_zone_rules_for_storage_and_display_agree(app):
 
     import pytz
 
-    from lms.courses.models import lab_zone
+    from lms.clock import lab_zone
 
     with app.app_context():
         stored, shown = lab_zone(), pytz.timezone("Africa/Casablanca")

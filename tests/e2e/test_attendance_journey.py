@@ -11,9 +11,9 @@ from playwright.sync_api import expect
 from sqlalchemy import update
 
 from lms.accounts.services import create_user
-from lms.clock import local_today
+from lms.clock import local_instant, local_today
 from lms.courses.cohorts import CohortPlan, create_cohort
-from lms.courses.models import Lesson, local_instant
+from lms.courses.models import Lesson
 from lms.courses.scheduling import create_room
 from lms.database import utcnow
 from lms.extensions import db

@@ -8,8 +8,9 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from lms.accounts.services import create_user
+from lms.clock import local_today
 from lms.extensions import db
-from lms.families.models import Child, local_today
+from lms.families.models import Child
 from tests.conftest import PASSWORD
 
 PARENT_EMAIL = "double.click@example.ma"

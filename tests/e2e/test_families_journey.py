@@ -8,8 +8,8 @@ import re
 from playwright.sync_api import expect
 
 from lms.accounts.services import create_user
+from lms.clock import local_today
 from lms.extensions import db
-from lms.families.models import local_today
 from tests.conftest import PASSWORD, links_in
 
 PARENT_EMAIL = "karim.alaoui@example.ma"

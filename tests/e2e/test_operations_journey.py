@@ -10,13 +10,12 @@ from playwright.sync_api import expect
 
 from lms.accounts.services import create_user
 from lms.attendance.models import AttendanceMark
+from lms.clock import local_instant, local_today
 from lms.courses.cohorts import CohortPlan, create_cohort
-from lms.courses.models import local_instant
 from lms.courses.scheduling import create_room
 from lms.courses.terms import term_of
 from lms.database import utcnow
 from lms.extensions import db
-from lms.families.models import local_today
 from tests import builders
 from tests.conftest import PASSWORD
 

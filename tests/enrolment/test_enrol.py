@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from lms.audit.models import AuditEntry
+from lms.clock import local_instant
 from lms.courses.cohorts import set_cohort_status
-from lms.courses.models import CohortStatus, LessonStatus, local_instant
+from lms.courses.models import CohortStatus, LessonStatus
 from lms.enrolment import hooks
 from lms.enrolment.joining import enrol, enrol_by_coordinator, enrol_children
 from lms.enrolment.leaving import withdraw

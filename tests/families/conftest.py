@@ -8,10 +8,11 @@ from datetime import date, timedelta
 import pytest
 
 from lms.accounts.models import User
+from lms.clock import local_today
 from lms.extensions import db
 from lms.families import hooks
 from lms.families.contacts import Person
-from lms.families.models import Child, local_today
+from lms.families.models import Child
 from lms.roles import Role
 from tests import builders
 from tests.conftest import get

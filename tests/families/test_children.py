@@ -7,11 +7,12 @@ from datetime import date
 import pytest
 import time_machine
 
+from lms.clock import age_in_years, local_today
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.families.children import add_child, children_of, update_child
 from lms.families.contacts import Person, add_contact, remove_contact, update_contact
-from lms.families.models import Child, ContactKind, age_in_years, local_today
+from lms.families.models import Child, ContactKind
 from lms.roles import Role
 from tests.conftest import get
 from tests.families.conftest import EMERGENCY, years_ago

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
-from lms.clock import local_today
+from lms.clock import lab_zone, local_instant, local_today
 from lms.courses import hooks
 from lms.courses.catalogue import CourseDetails, create_course, lesson_counts, update_course
 from lms.courses.cohorts import (
@@ -49,8 +49,6 @@ from lms.courses.models import (
     Lesson,
     Room,
     Track,
-    lab_zone,
-    local_instant,
 )
 from lms.courses.scheduling import (
     add_makeup_lesson,
