@@ -39,6 +39,7 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter
 
 from lms.database import Session
 from lms.errors import DomainError, render_error
@@ -53,8 +54,21 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 WROTE_KEY = "lms.wrote"
 
 
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` in a URL: a number the database can hold, else the URL matches nothing
+    (404), instead of an overflow in the query."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 class LmsFlask(Flask):
     """Flask, with the request's transaction ended here after the view returns."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.url_map.converters["int"] = DatabaseId
 
     def dispatch_request(self):
         response = self.make_response(super().dispatch_request())

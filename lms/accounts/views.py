@@ -33,9 +33,10 @@ from lms.accounts.forms import (
 )
 from lms.accounts.loaders import load_password_link_user, load_staff
 from lms.accounts.models import User
-from lms.extensions import db, limiter
+from lms.extensions import limiter
 from lms.forms import render_form
 from lms.i18n import LANGUAGE_COOKIE, current_language
+from lms.querystring import arg_choice, paginate
 from lms.roles import STAFF_ROLES, Role
 from lms.security import role_required, safe_next_url
 from lms.web import back_url
@@ -312,10 +313,10 @@ def set_language():
 @role_required(Role.COORDINATOR)
 def staff_list():
     query = select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.full_name)
-    role = request.args.get("role")
-    if role in STAFF_ROLES:
+    role = arg_choice("role", STAFF_ROLES)
+    if role:
         query = query.where(User.role == role)
-    page = db.paginate(query, per_page=25, max_per_page=100)
+    page = paginate(query, per_page=25, max_per_page=100)
     return render_template("accounts/staff_list.html", page=page, role=role)
 
 
