@@ -85,7 +85,9 @@ def waiting_lists():
 @role_required(Role.COORDINATOR)
 def fees():
     term = load_term()
-    status = arg_choice("status", FEE_STATUSES, default="outstanding")
+    status = arg_choice("status", FEE_STATUSES) if "status" in request.args else "outstanding"
+    if status is None:
+        abort(404)
     report = services.term_report(term)
     return render_template(
         "reports/fees.html",
