@@ -23,10 +23,11 @@ from lms.errors import DomainError
 from lms.submissions import claim_submission
 from lms.text import CleanText
 
-# The dates and whole numbers any form accepts, whatever its own validators say: beyond them
-# the database (a 32-bit integer on PostgreSQL) or date arithmetic (year 10000) would fail.
-EARLIEST_DATE = date(1900, 1, 1)
-LATEST_DATE = date(2200, 12, 31)
+# The dates and whole numbers any form accepts before its own validators say more (a date of
+# birth in the future): beyond them the database (a 32-bit integer on PostgreSQL) or date
+# arithmetic (a week after 9999-12-31) would fail instead of answering.
+EARLIEST_DATE = date(1000, 1, 1)
+LATEST_DATE = date(8999, 12, 31)
 LARGEST_NUMBER = 2**31 - 1
 
 _ONE_LINE = CleanText(one_line=True)

@@ -115,7 +115,7 @@ def session_wrote() -> bool:
 def record_reading() -> None:
     """Allow this GET to write: it records that something was read (an audit of reads)."""
     g.records_reading = True
-    session = db.session
+    session = db.session()
     if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
         # The GET's transaction began as a plain read (lms/database.py); SQLite refuses a
         # read transaction that turns into a write once another writer went first, so the

@@ -92,7 +92,7 @@ def register():
             ),
             "success",
         )
-        return redirect(url_for("accounts.login", next=safe_next_url(form.next.data)), 303)
+        return redirect(url_for("accounts.login", next=safe_next_url(form.next.data)))
     return render_form("accounts/register.html", form)
 
 
