@@ -61,7 +61,7 @@ RATELIMIT_HEADERS_ENABLED = True
 # then the throttle of wrong passwords (lms/accounts/throttle.py): per account and address,
 # LOGIN_FREE_FAILURES_PER_ACCOUNT free, then waits of 30 s, 60 s, 120 s... at most 15 minutes;
 # per address across accounts, LOGIN_FREE_FAILURES_PER_ADDRESS free; counted over an hour.
-LOGIN_LIMIT_PER_IP = "120 per minute; 2000 per hour"
+LOGIN_LIMIT_PER_IP = "300 per minute; 3000 per hour"
 LOGIN_FREE_FAILURES_PER_ACCOUNT = 5
 LOGIN_FREE_FAILURES_PER_ADDRESS = 100
 LOGIN_FIRST_DELAY_SECONDS = 30
