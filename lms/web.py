@@ -40,7 +40,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
 
 from lms.database import READ_ONLY_METHODS, Session, is_busy_error
 from lms.errors import DomainError, render_error
@@ -64,12 +64,33 @@ class DatabaseId(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class _NoControlCharacters:
+    """A URL part holding a control character (a NUL in a token) matches nothing (404): no
+    database is asked about it (PostgreSQL refuses a NUL in text)."""
+
+    def to_python(self, value: str) -> str:
+        if any(ord(char) < 32 or ord(char) == 127 for char in value):
+            raise ValidationError()
+        return super().to_python(value)
+
+
+class UrlText(_NoControlCharacters, UnicodeConverter):
+    pass
+
+
+class UrlPath(_NoControlCharacters, PathConverter):
+    pass
+
+
 class LmsFlask(Flask):
     """Flask, with the request's transaction ended here after the view returns."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.url_map.converters["int"] = DatabaseId
+        converters = self.url_map.converters
+        converters["int"] = DatabaseId
+        converters["default"] = converters["string"] = UrlText
+        converters["path"] = UrlPath
 
     def dispatch_request(self):
         response = self.make_response(super().dispatch_request())
