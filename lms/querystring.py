@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from flask import request
+from flask import abort, request
 from flask_sqlalchemy.pagination import Pagination
 
 from lms.extensions import db
@@ -33,8 +33,14 @@ def arg_int(
 
 
 def arg_page(name: str = "page") -> int:
-    """The page number of a list: 1 unless a sensible number is given."""
-    return arg_int(name, default=1, maximum=LAST_PAGE)
+    """The page number of a list: 1 when none (or no number) is given; a number that is no
+    page (0, -3, one past ``LAST_PAGE``) answers 404, like a page past the end."""
+    raw = request.args.get(name, "").strip()
+    if not raw.lstrip("-").isdigit() or not raw.isascii():
+        return 1
+    if len(raw) > 6 or not 1 <= int(raw) <= LAST_PAGE:
+        abort(404)
+    return int(raw)
 
 
 def arg_choice(name: str, allowed: Iterable[str], *, default: str | None = None) -> str | None:

@@ -75,7 +75,7 @@ def is_private(response: Response) -> bool:
 def set_cache_policy(response: Response) -> Response:
     """``no-store`` on private answers, so that a shared computer's back button or a proxy
     never shows them again after logout (one hook for every page and download)."""
-    if is_private(response):
+    if is_private(response) and "no-store" not in response.headers.get("Cache-Control", ""):
         response.headers["Cache-Control"] = "no-store"
         response.headers.pop("Expires", None)
         response.headers.add("Vary", "Cookie")
