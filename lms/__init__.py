@@ -51,7 +51,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     with app.app_context():
-        configure_sqlite(db.engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        configure_sqlite(
+            db.engine,
+            busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
+            worker_busy_timeout_ms=app.config["SQLITE_WORKER_BUSY_TIMEOUT_MS"],
+        )
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -13,7 +13,10 @@ SECRET_KEY = None
 
 # None: SQLite at instance/lms.sqlite3. PostgreSQL: postgresql+psycopg://user:pass@host/db
 DATABASE_URL = None
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long a request waits for SQLite's write lock before the user is asked to try again
+# (503), and how long the worker and the CLI wait. Reads never wait (WAL, deferred BEGIN).
+SQLITE_BUSY_TIMEOUT_MS = 4_000
+SQLITE_WORKER_BUSY_TIMEOUT_MS = 30_000
 SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
 # Languages and time.
@@ -62,8 +65,16 @@ MAX_CONTENT_LENGTH = 5 * 1024 * 1024
 RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
-LOGIN_LIMIT_PER_IP = "20 per minute; 100 per hour"
-LOGIN_LIMIT_PER_ACCOUNT = "5 per minute; 20 per hour"
+# Logins: a flood guard per address (forty families may log in at 9:00 from one lab's Wi-Fi),
+# then the throttle of wrong passwords (lms/accounts/throttle.py): per account and address,
+# LOGIN_FREE_FAILURES_PER_ACCOUNT free, then waits of 30 s, 60 s, 120 s... at most 15 minutes;
+# per address across accounts, LOGIN_FREE_FAILURES_PER_ADDRESS free; counted over an hour.
+LOGIN_LIMIT_PER_IP = "300 per minute; 3000 per hour"
+LOGIN_FREE_FAILURES_PER_ACCOUNT = 5
+LOGIN_FREE_FAILURES_PER_ADDRESS = 100
+LOGIN_FIRST_DELAY_SECONDS = 30
+LOGIN_MAX_DELAY_SECONDS = 15 * 60
+LOGIN_FAILURE_WINDOW_SECONDS = 3600
 RESET_LIMIT_PER_IP = "5 per minute; 30 per hour"
 RESET_LIMIT_PER_ACCOUNT = "3 per hour"
 # Sign-ups: forty families behind one lab's Wi-Fi share an address, so the per-address limit

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
+from flask import g, has_request_context, request
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
@@ -71,14 +72,30 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def configure_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
+# Methods whose requests never write (lms/web.py refuses their commits), but for an audit of a
+# reading, which says so first (lms.web.record_reading sets ``g.records_reading``).
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def transaction_may_write() -> bool:
+    """False inside a GET (or HEAD) request that records no reading; True elsewhere (other
+    requests, the worker, the CLI)."""
+    if not has_request_context():
+        return True
+    return request.method not in READ_ONLY_METHODS or bool(g.get("records_reading"))
+
+
+def configure_sqlite(engine: Engine, *, busy_timeout_ms: int, worker_busy_timeout_ms: int) -> None:
     """Make a SQLite engine safe for concurrent web requests.
 
     pysqlite's own transaction handling starts transactions lazily (deferred), and a deferred
     transaction that read first and then writes fails at once with "database is locked" when
     another writer got there first, whatever the busy timeout says. So the driver is put in
-    autocommit mode and every transaction starts with ``BEGIN IMMEDIATE``: writers queue on the
-    busy timeout instead of failing. In WAL mode readers outside a transaction never wait.
+    autocommit mode and every transaction that may write starts with ``BEGIN IMMEDIATE``:
+    writers queue on the busy timeout instead of failing half-way. The transactions of GET
+    requests never write and start with a plain ``BEGIN``: in WAL mode they read a snapshot
+    and never wait behind a writer. A request waits ``busy_timeout_ms`` for the write lock
+    (then the user is asked to try again); the worker and the CLI wait longer.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -97,4 +114,15 @@ def configure_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
+        if not transaction_may_write():
+            connection.exec_driver_sql("BEGIN")
+            return
+        timeout = busy_timeout_ms if has_request_context() else worker_busy_timeout_ms
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(timeout)}")
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_busy_error(error: BaseException) -> bool:
+    """True for SQLite's "database is locked" (another writer kept the lock too long)."""
+    orig = getattr(error, "orig", None)
+    return isinstance(orig, sqlite3.OperationalError) and "locked" in str(orig)

@@ -1,7 +1,9 @@
 """Spreadsheet files for every domain: CSV (UTF-8 with a BOM, for Excel) and XLSX (openpyxl).
 
 A table is a list of rows of plain values, the header first. Text that a family typed (a
-child's name) may start like a formula: it is written as text, never run by a spreadsheet.
+child's name) may start like a formula: it is written as text, never run by a spreadsheet; a
+character no cell can hold (a control character stored before the forms refused them) is
+written as U+FFFD, so that any stored text gives a file.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from flask import Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from lms.text import spreadsheet_cell
 
 # A cell that starts like a formula is written as text: a name is what a parent typed.
 _FORMULA_START = re.compile(r"^[=+\-@\t\r]")
@@ -54,7 +58,8 @@ def csv_bytes(rows: Iterable[Sequence], *, delimiter: str = ";") -> bytes:
 
 def sheet_title(text: str, default: str = "Export") -> str:
     """A worksheet name Excel accepts (31 characters, none of []:*?/\\)."""
-    return re.sub(r"[\[\]:*?/\\]", " ", str(text))[:31].strip() or default
+    cleaned = spreadsheet_cell(str(text)).replace("\ufffd", " ")
+    return re.sub(r"[\[\]:*?/\\]", " ", cleaned)[:31].strip() or default
 
 
 def xlsx_bytes(
@@ -71,7 +76,7 @@ def xlsx_bytes(
     sheet.title = sheet_title(title)
     sheet.sheet_view.rightToLeft = right_to_left
     for values in rows:
-        sheet.append(list(values))
+        sheet.append([spreadsheet_cell(v) if isinstance(v, str) else v for v in values])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     # Text stays text: openpyxl would take a leading "=" for a formula.

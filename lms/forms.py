@@ -2,17 +2,74 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import render_template
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.fields import SelectChoice
+from wtforms.fields import (
+    DateField,
+    DecimalField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import StopValidation
 
 from lms import web
 from lms.errors import DomainError
 from lms.submissions import claim_submission
+from lms.text import CleanText
+
+# The dates and whole numbers any form accepts before its own validators say more (a date of
+# birth in the future): beyond them the database (a 32-bit integer on PostgreSQL) or date
+# arithmetic (a week after 9999-12-31) would fail instead of answering.
+EARLIEST_DATE = date(1000, 1, 1)
+LATEST_DATE = date(8999, 12, 31)
+LARGEST_NUMBER = 2**31 - 1
+
+_ONE_LINE = CleanText(one_line=True)
+_MULTI_LINE = CleanText(one_line=False)
+
+
+def _date_in_range(form, field) -> None:
+    if isinstance(field.data, date) and not EARLIEST_DATE <= field.data <= LATEST_DATE:
+        raise StopValidation(
+            str(
+                _l(
+                    "Please give a date between %(first)s and %(last)s.",
+                    first=EARLIEST_DATE.year,
+                    last=LATEST_DATE.year,
+                )
+            )
+        )
+
+
+def _number_in_range(form, field) -> None:
+    if field.data is not None and abs(field.data) > LARGEST_NUMBER:
+        raise StopValidation(str(_l("This number is too large.")))
+
+
+def shape_validators(field) -> list:
+    """The checks every field of a kind gets (text rule, date and number ranges)."""
+    if isinstance(field, TextAreaField):
+        return [_MULTI_LINE]
+    if isinstance(field, StringField) and not isinstance(field, PasswordField):
+        return [_ONE_LINE]
+    if isinstance(field, DateField):
+        return [_date_in_range]
+    if isinstance(field, IntegerField | DecimalField):
+        return [_number_in_range]
+    return []
 
 
 class Form(FlaskForm):
     """The base of every form of the app.
+
+    Every text field follows the app's text rule (lms/text.py), every date and number stays
+    in a range the database and the calendar can hold.
 
     When a service refuses what a validated form asked (a ``DomainError``), the app shows the
     page again (see lms/web.py): then ``validate_on_submit`` answers False, so nothing is done
@@ -29,6 +86,12 @@ class Form(FlaskForm):
         super().__init__(*args, **kwargs)
         if one_time is not None:
             self.one_time = one_time
+        # The app's text rule and ranges run first, so that no other check (one that asks
+        # the database, one that adds days to a date) ever sees a value they refuse.
+        for field in self._fields.values():
+            checks = shape_validators(field)
+            if checks:
+                field.validators = [*checks, *field.validators]
 
     def refusal_key(self) -> tuple:
         return (type(self).__qualname__, self._prefix)
@@ -81,4 +144,7 @@ def optional_int(value) -> int | None:
     """
     if value is None or value in ("", "None"):
         return None
-    return int(value)
+    number = int(value)
+    if abs(number) > LARGEST_NUMBER:
+        raise ValueError("out of range")
+    return number

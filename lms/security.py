@@ -9,7 +9,7 @@ from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, Response, abort, current_app
+from flask import Flask, Response, abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -62,8 +62,29 @@ def set_security_headers(response: Response) -> Response:
     return response
 
 
+def is_private(response: Response) -> bool:
+    """True for what only its reader should keep: every page or file shown to a signed-in
+    user, and the pages reached by a link with a token (a password or confirmation link)."""
+    if request.endpoint in (None, "static"):
+        return False
+    if request.view_args and "token" in request.view_args:
+        return True
+    return current_user.is_authenticated
+
+
+def set_cache_policy(response: Response) -> Response:
+    """``no-store`` on private answers, so that a shared computer's back button or a proxy
+    never shows them again after logout (one hook for every page and download)."""
+    if is_private(response) and "no-store" not in response.headers.get("Cache-Control", ""):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.pop("Expires", None)
+        response.headers.add("Vary", "Cookie")
+    return response
+
+
 def init_security(app: Flask) -> None:
     app.after_request(set_security_headers)
+    app.after_request(set_cache_policy)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -39,8 +39,10 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
+from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
 
-from lms.database import Session
+from lms.database import READ_ONLY_METHODS, Session, is_busy_error
 from lms.errors import DomainError, render_error
 from lms.extensions import db, limiter
 from lms.security import safe_next_url
@@ -48,13 +50,47 @@ from lms.submissions import AlreadySubmitted, record_result
 
 log = logging.getLogger(__name__)
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SAFE_METHODS = READ_ONLY_METHODS
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 WROTE_KEY = "lms.wrote"
 
 
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` in a URL: a number the database can hold, else the URL matches nothing
+    (404), instead of an overflow in the query."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+class _NoControlCharacters:
+    """A URL part holding a control character (a NUL in a token) matches nothing (404): no
+    database is asked about it (PostgreSQL refuses a NUL in text)."""
+
+    def to_python(self, value: str) -> str:
+        if any(ord(char) < 32 or ord(char) == 127 for char in value):
+            raise ValidationError()
+        return super().to_python(value)
+
+
+class UrlText(_NoControlCharacters, UnicodeConverter):
+    pass
+
+
+class UrlPath(_NoControlCharacters, PathConverter):
+    pass
+
+
 class LmsFlask(Flask):
     """Flask, with the request's transaction ended here after the view returns."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        converters = self.url_map.converters
+        converters["int"] = DatabaseId
+        converters["default"] = converters["string"] = UrlText
+        converters["path"] = UrlPath
 
     def dispatch_request(self):
         response = self.make_response(super().dispatch_request())
@@ -100,6 +136,12 @@ def session_wrote() -> bool:
 def record_reading() -> None:
     """Allow this GET to write: it records that something was read (an audit of reads)."""
     g.records_reading = True
+    session = db.session()
+    if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        # The GET's transaction began as a plain read (lms/database.py); SQLite refuses a
+        # read transaction that turns into a write once another writer went first, so the
+        # read ends here and the next statement begins a writing transaction.
+        session.commit()
 
 
 def end_transaction(response: Response) -> None:
@@ -221,7 +263,27 @@ def already_submitted(error: AlreadySubmitted):
     return redirect(error.result_url or back_url(), 303)
 
 
+def database_busy(error: OperationalError):
+    """SQLite's write lock stayed taken past the busy timeout: ask to try again (503)."""
+    if not is_busy_error(error):
+        raise error
+    db.session.rollback()
+    log.warning("database busy on %s %s", request.method, request.path)
+    response = current_app.make_response(
+        render_error(
+            503,
+            _l(
+                "The lab's system is busy for a moment. Nothing was saved: please try again "
+                "in a few seconds."
+            ),
+        )
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def init_request_end(app: Flask) -> None:
+    app.register_error_handler(OperationalError, database_busy)
     app.register_error_handler(DomainError, refused)
     app.register_error_handler(AlreadySubmitted, already_submitted)
     app.register_error_handler(RateLimitExceeded, too_many)

@@ -62,11 +62,20 @@ def register_parent(
     password: str,
     locale: str,
     privacy_notice_version: str,
-) -> User:
-    """Open a parent account; the privacy notice's version and the time are recorded."""
+) -> User | None:
+    """Open a parent account; the privacy notice's version and the time are recorded.
+
+    When the address already has an account, nothing is created and None is returned; its
+    owner is e-mailed instead (someone tried to sign up with it; here is a reset link), so
+    that the page answers the same whether the address is known or not.
+    """
     email = normalize_email(email)
-    _check_email_free(email)
     _check_password(password, email=email, name=full_name)
+    owner = find_user_by_email(email)
+    password_hash = hash_password(password)  # also spent when nothing is created: same time
+    if owner is not None:
+        _warn_owner_of_signup(owner)
+        return None
     now = utcnow()
     user = User(
         email=email,
@@ -74,7 +83,7 @@ def register_parent(
         phone=phone,
         role=Role.PARENT,
         locale=locale,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         password_changed_at=now,
         privacy_notice_version=privacy_notice_version,
         privacy_accepted_at=now,
@@ -82,6 +91,18 @@ def register_parent(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def _warn_owner_of_signup(owner: User) -> None:
+    """Tell an account's owner that someone tried to sign up with its address."""
+    if not owner.active:
+        return  # a closed account gets no mail; the page says the same all the same
+    queue_email_to_user(
+        owner,
+        "signup_existing",
+        token=make_password_token(owner, RESET),
+        minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+    )
 
 
 def create_user(

@@ -34,9 +34,11 @@ from lms.accounts.forms import (
 )
 from lms.accounts.loaders import load_password_link_user, load_staff
 from lms.accounts.models import User
-from lms.extensions import db, limiter
+from lms.accounts.throttle import LoginThrottle
+from lms.extensions import limiter
 from lms.forms import render_form
 from lms.i18n import LANGUAGE_COOKIE, current_language
+from lms.querystring import arg_choice, paginate
 from lms.roles import STAFF_ROLES, Role
 from lms.security import role_required, safe_next_url
 from lms.web import back_url
@@ -52,11 +54,6 @@ def _account_key() -> str:
 
 def _limit(setting: str):
     return lambda: current_app.config[setting]
-
-
-def _failed(response) -> bool:
-    # Only refused attempts count against an account; a successful login redirects.
-    return response.status_code != 302
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,25 +79,26 @@ def register():
             locale=form.language.data,
             privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
         )
-        confirmation.send_confirmation_link(user)
-        login_user(user)
+        if user is not None:
+            confirmation.send_confirmation_link(user)
+        # The same answer whether the address was free or already had an account (whose
+        # owner was e-mailed instead), so the page tells no one who has an account. For the
+        # same reason nobody is logged in here: the new parent logs in with the password just
+        # chosen, on the page this leads to.
         flash(
             _(
-                "Welcome! Your account is ready. We sent a link to %(email)s: open it to "
-                "confirm the address.",
-                email=user.email,
+                "Check your inbox: we sent a message to %(email)s. Open the link in it to "
+                "confirm the address, then log in with your password.",
+                email=services.normalize_email(form.email.data),
             ),
             "success",
         )
-        return redirect(safe_next_url(form.next.data) or url_for("dashboard.home"))
+        return redirect(url_for("accounts.login", next=safe_next_url(form.next.data)))
     return render_form("accounts/register.html", form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_limit("LOGIN_LIMIT_PER_IP"), methods=["POST"])
-@limiter.limit(
-    _limit("LOGIN_LIMIT_PER_ACCOUNT"), key_func=_account_key, methods=["POST"], deduct_when=_failed
-)
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next_url(request.args.get("next")) or url_for("dashboard.home"))
@@ -108,11 +106,24 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
+        throttle = LoginThrottle(form.email.data)
+        wait = throttle.wait_seconds()
+        if wait:
+            form.form_errors.append(
+                _(
+                    "Too many wrong passwords for this account from here. Please wait "
+                    "%(seconds)d seconds and try again, or reset your password.",
+                    seconds=wait,
+                )
+            )
+            return render_form("accounts/login.html", form)[0], 429, {"Retry-After": str(wait)}
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
+            throttle.failed()
             # Same words whether the address exists or not.
             form.form_errors.append(_("Incorrect e-mail address or password."))
         else:
+            throttle.succeeded()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next_url(form.next.data) or url_for("dashboard.home"))
     return render_form("accounts/login.html", form)
@@ -340,10 +351,10 @@ def set_language():
 @role_required(Role.COORDINATOR)
 def staff_list():
     query = select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.full_name)
-    role = request.args.get("role")
-    if role in STAFF_ROLES:
+    role = arg_choice("role", STAFF_ROLES)
+    if role:
         query = query.where(User.role == role)
-    page = db.paginate(query, per_page=25, max_per_page=100)
+    page = paginate(query, per_page=25, max_per_page=100)
     return render_template("accounts/staff_list.html", page=page, role=role)
 
 

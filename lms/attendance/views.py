@@ -34,11 +34,11 @@ from lms.attendance.roster import Roster, collectors_for, lesson_roster
 from lms.clock import local_instant
 from lms.courses.models import Cohort, Lesson
 from lms.database import utcnow
-from lms.extensions import db
 from lms.families.children import children_of
 from lms.families.models import Child
 from lms.forms import choices, render_form
 from lms.i18n import current_language
+from lms.querystring import paginate
 from lms.roles import Role
 from lms.security import role_required
 from lms.web import record_reading
@@ -48,13 +48,6 @@ bp.add_app_template_global(AttendanceStatus.labels(), "attendance_status_names")
 
 STAFF = (Role.INSTRUCTOR, Role.COORDINATOR)
 STATUSES = list(AttendanceStatus)
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    # Children's names and marks never linger in a shared browser's cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,7 +226,7 @@ def history(lesson_id: int):
 @bp.get("/attendance/cohorts")
 @role_required(*STAFF)
 def cohort_list():
-    page = db.paginate(queries.attendance_cohorts(current_user), per_page=30, max_per_page=100)
+    page = paginate(queries.attendance_cohorts(current_user), per_page=30, max_per_page=100)
     return render_template("attendance/cohort_list.html", page=page)
 
 

@@ -9,8 +9,8 @@ from flask import Blueprint, current_app, render_template, request
 
 from lms.audit import services
 from lms.audit.forms import AuditFilterForm
-from lms.extensions import db
 from lms.forms import choices
+from lms.querystring import paginate
 from lms.roles import Role
 from lms.security import role_required
 
@@ -44,7 +44,7 @@ def entries():
             until=_local_midnight(form.until.data) + timedelta(days=1) if form.until.data else None,
         )
     query = services.audit_query(**filters)
-    page = db.paginate(query, per_page=50, max_per_page=200)
+    page = paginate(query, per_page=50, max_per_page=200)
     return render_template(
         "audit/entries.html", form=form, page=page, unknown_actor=unknown_actor
     ), (200 if not form.errors else 422)

@@ -144,7 +144,11 @@ def reissue(certificate_id: int):
 @role_required(Role.COORDINATOR)
 def cohort_zip(cohort_id: int):
     cohort = load_cohort_for_certificates(cohort_id)
-    archive = services.cohort_zip(cohort)
+    try:
+        archive = services.cohort_zip(cohort)
+    except services.CertificateFileError:
+        current_app.logger.error("cohort %s: a certificate file cannot be produced", cohort.id)
+        abort(503)  # as for one certificate: logged, and no crash page
     name = f"certificats-{safe_filename(cohort.course.title_fr)}-{cohort.id}.zip"
     return Response(
         archive,
@@ -165,7 +169,7 @@ def download(certificate_id: int):
         pdf = services.certificate_pdf(certificate)
     except services.CertificateFileError:
         current_app.logger.error("certificate %s: file cannot be produced", certificate.id)
-        abort(500)
+        abort(503)  # logged for the staff; the family is asked to come back, not shown a crash
     return Response(
         pdf,
         mimetype="application/pdf",

@@ -12,6 +12,8 @@ from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
 # (first month, last month, key, label)
 _TERMS = (
     (9, 12, "autumn", _l("Autumn term")),
@@ -57,7 +59,8 @@ def term_of(day: date) -> Term:
 def term_by_key(key: str) -> Term | None:
     """The term named ``key`` ("2026-autumn"), or None if the key means nothing."""
     year, _, season = key.partition("-")
-    if not year.isdigit() or len(year) != 4:
+    # Years the calendar can hold with a term on either side (a term in 9999 has none after).
+    if not year.isascii() or not year.isdigit() or not FIRST_YEAR <= int(year) <= LAST_YEAR:
         return None
     for first, _last, name, _label in _TERMS:
         if name == season:

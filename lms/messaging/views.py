@@ -22,6 +22,7 @@ from lms.messaging.forms import MessageForm
 from lms.messaging.loaders import load_message
 from lms.messaging.models import Audience
 from lms.messaging.rendering import linkify
+from lms.querystring import arg_choice, arg_int, paginate
 from lms.roles import Role
 from lms.security import role_required
 
@@ -91,7 +92,7 @@ def _fill_choices(form: MessageForm) -> None:
 @bp.get("/messages/")
 @role_required(*STAFF)
 def message_list():
-    page = db.paginate(services.staff_message_query(current_user), per_page=30, max_per_page=100)
+    page = paginate(services.staff_message_query(current_user), per_page=30, max_per_page=100)
     return render_template("messaging/list.html", page=page)
 
 
@@ -101,11 +102,12 @@ def new_message():
     form = MessageForm()
     _fill_choices(form)
     if request.method == "GET":
-        cohort_id = request.args.get("cohort_id", type=int)
+        cohort_id = arg_int("cohort_id")
         if cohort_id is not None:
             form.cohort.data = cohort_id
-        if request.args.get("audience") in Audience.__members__.values():
-            form.audience.data = request.args["audience"]
+        audience = arg_choice("audience", Audience.__members__.values())
+        if audience:
+            form.audience.data = audience
     preview = draft = None
     if form.validate_on_submit():
         cohort = db.session.get(Cohort, form.cohort.data) if form.cohort.data else None
@@ -137,5 +139,5 @@ def message_detail(message_id: int):
 @bp.get("/family/messages")
 @role_required(Role.PARENT)
 def family_messages():
-    page = db.paginate(services.parent_message_query(current_user), per_page=20, max_per_page=50)
+    page = paginate(services.parent_message_query(current_user), per_page=20, max_per_page=50)
     return render_template("messaging/family.html", page=page)

@@ -9,13 +9,17 @@ from flask_login import current_user
 from lms.courses.models import Cohort
 from lms.courses.terms import Term
 from lms.extensions import db
+from lms.querystring import arg_key
 from lms.reports import services
 from lms.reports.permissions import can_export_office_files, can_export_roster
 
 
 def load_term() -> Term:
     """The term asked for with ?term=2026-autumn (the current one by default); 404 if unknown."""
-    term = services.resolve_term(request.args.get("term"))
+    key = arg_key("term")
+    if key is None and request.args.get("term", "").strip():
+        abort(404, description=_("There is no such term."))
+    term = services.resolve_term(key)
     if term is None:
         abort(404, description=_("There is no such term."))
     return term

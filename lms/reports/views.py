@@ -20,6 +20,7 @@ from lms.courses.terms import Term
 from lms.extensions import db
 from lms.forms import choices
 from lms.i18n import current_language
+from lms.querystring import arg_choice, arg_int, paginate
 from lms.reports import exports, services
 from lms.reports.dashboard import cohort_label, render_dashboard, term_charts, term_form
 from lms.reports.forms import ExportFilterForm
@@ -84,8 +85,8 @@ def waiting_lists():
 @role_required(Role.COORDINATOR)
 def fees():
     term = load_term()
-    status = request.args.get("status", "outstanding")
-    if status not in FEE_STATUSES:
+    status = arg_choice("status", FEE_STATUSES) if "status" in request.args else "outstanding"
+    if status is None:
         abort(404)
     report = services.term_report(term)
     return render_template(
@@ -114,7 +115,7 @@ def certificates():
 @role_required(Role.COORDINATOR)
 def families():
     term = load_term()
-    page = db.paginate(services.new_family_query(term), per_page=50, max_per_page=200)
+    page = paginate(services.new_family_query(term), per_page=50, max_per_page=200)
     return render_template("reports/families.html", term=term, page=page, form=term_form(term))
 
 
@@ -223,7 +224,7 @@ def roster_export(cohort_id: int, fmt: str):
 def office_export(kind: str, fmt: str):
     if kind not in exports.OFFICE_EXPORTS or fmt not in files.FORMATS:
         abort(404)
-    cohort_id = request.args.get("cohort", type=int)
+    cohort_id = arg_int("cohort")
     cohort = load_office_export_cohort(cohort_id) if cohort_id else None
     scope = exports.Scope(term=load_term(), cohort=cohort)
     # A download is written to the audit log: this GET records what was read.

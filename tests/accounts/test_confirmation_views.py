@@ -18,7 +18,11 @@ from tests.conftest import links_in, mail_log
 
 
 def sign_up(client, **changes) -> None:
-    response = client.post("/register", data=GOOD | changes)
+    """Sign up, then log in with the password chosen (the sign-up logs nobody in)."""
+    data = GOOD | changes
+    response = client.post("/register", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    response = client.post("/login", data={"email": data["email"], "password": data["password"]})
     assert response.status_code == 302, response.get_data(as_text=True)
 
 

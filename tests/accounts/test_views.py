@@ -30,9 +30,16 @@ def count_users(app) -> int:
         return db.session.scalar(select(func.count()).select_from(User))
 
 
-def test_register_opens_a_parent_account_and_logs_in(app, client):
+def test_register_opens_a_parent_account_and_asks_to_check_the_inbox(app, client):
     response = client.post("/register", data=GOOD)
     assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+    page = client.get("/login").get_data(as_text=True)
+    assert "Vérifiez votre boîte de réception" in page
+    # Nobody is logged in by the sign-up (see test_sign_up_does_not_tell_...): the parent logs
+    # in with the password just chosen.
+    assert client.get("/home").headers["Location"].startswith("/login")
+    response = client.post("/login", data={"email": GOOD["email"], "password": GOOD["password"]})
     assert response.headers["Location"] == "/home"
     assert client.get("/home").headers["Location"] == "/parent"
     with app.app_context():
@@ -70,10 +77,33 @@ def test_register_bad_inputs_get_a_clear_message(app, client, changes, message):
         assert 'value="Omar Tazi"' in page
 
 
-def test_register_duplicate_email_in_another_case(client, parent):
-    response = client.post("/register", data=GOOD | {"email": parent.email.upper()})
-    assert response.status_code == 422
-    assert "Un compte utilise déjà cette adresse e-mail" in response.get_data(as_text=True)
+def test_sign_up_does_not_tell_whether_an_address_has_an_account(app, parent):
+    """The page answers the same for a known address; its owner gets a reset link instead."""
+
+    def sign_up(email: str):
+        client = app.test_client()
+        response = client.post("/register", data=GOOD | {"email": email})
+        return response, client.get(response.location).get_data(as_text=True)
+
+    known, known_page = sign_up(parent.email.upper())
+    free, free_page = sign_up("someone.new@example.ma")
+    assert known.status_code == free.status_code == 302
+    assert known.location == free.location == "/login"
+    flash = "Vérifiez votre boîte de réception : nous avons envoyé un message à"
+    assert flash in known_page
+    assert flash in free_page
+    assert parent.email in known_page
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.email == parent.email))
+        assert owner.full_name == "Karim Alaoui"  # nothing of the owner's account changed
+        assert count_users(app) == 2  # the owner and the new parent: no second account
+    log = mail_log(app)
+    message = log[log.index(f"To: {parent.email}") :]
+    assert "a essayé d'ouvrir un nouveau compte" in message
+    [reset] = [url for url in links_in(message) if "/password/reset/" in url]
+    # The link works: the owner can choose a new password with it.
+    page = app.test_client().get(reset.replace("http://localhost", ""))
+    assert page.status_code == 200
 
 
 def test_login_refuses_with_the_same_words_for_unknown_and_wrong(client, parent):

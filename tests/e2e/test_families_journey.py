@@ -119,6 +119,12 @@ def test_add_a_child_invite_a_co_parent_who_sees_the_child(ui):
     page.get_by_label("J'ai lu et j'accepte").check()
     page.get_by_role("button", name="Créer mon compte").click()
     ui.audit()
+    # The sign-up logs nobody in; the login leads back to the invitation.
+    expect(page.get_by_text("Vérifiez votre boîte de réception")).to_be_visible()
+    page.get_by_label("Adresse e-mail").fill(CO_PARENT_EMAIL)
+    page.get_by_label("Mot de passe").fill(CO_PARENT_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    ui.audit()
     expect(page).to_have_url(re.compile(r"/invitations/"))
     page.get_by_role("button", name="Accepter l'invitation").click()
     ui.audit()

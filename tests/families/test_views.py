@@ -351,6 +351,17 @@ class TestCoParents:
                 "next": "/" + path,
             },
         )
+        # The sign-up logs nobody in (it must not tell who has an account): log in, and the
+        # invitation is where the login leads.
+        assert response.location == "/login?next=/" + path
+        response = client.post(
+            "/login",
+            data={
+                "email": "nadia@example.ma",
+                "password": "une-phrase-facile-2026",
+                "next": "/" + path,
+            },
+        )
         assert response.location == "/" + path
         assert "Accept the invitation" in text(client.get(response.location))
         response = client.post(f"/{path}/accept")

@@ -66,6 +66,7 @@ from lms.courses.views import bp
 from lms.database import utcnow
 from lms.extensions import db
 from lms.forms import choices, render_form
+from lms.querystring import arg_choice, arg_int, arg_text, paginate
 from lms.roles import Role
 from lms.security import role_required
 
@@ -105,16 +106,16 @@ def _course_details(form: CourseForm) -> CourseDetails:
 @role_required(Role.COORDINATOR)
 def course_list():
     query = select(Course).order_by(Course.title_fr)
-    search = (request.args.get("q") or "").strip()[:100]
-    track = request.args.get("track")
-    published = request.args.get("published")
+    search = arg_text("q")
+    track = arg_choice("track", Track.__members__.values())
+    published = arg_choice("published", ("yes", "no"))
     if search:
         query = query.where(func.lower(Course.title_fr).contains(search.lower(), autoescape=True))
-    if track in Track.__members__.values():
+    if track:
         query = query.where(Course.track == track)
-    if published in ("yes", "no"):
+    if published:
         query = query.where(Course.published.is_(published == "yes"))
-    page = db.paginate(query, per_page=PER_PAGE, max_per_page=100)
+    page = paginate(query, per_page=PER_PAGE, max_per_page=100)
     return render_template(
         "courses/course_list.html", page=page, search=search, track=track, published=published
     )
@@ -172,10 +173,10 @@ def course_edit(course_id: int):
 @role_required(Role.COORDINATOR)
 def room_list():
     query = select(Room).order_by(Room.site, Room.name)
-    search = (request.args.get("q") or "").strip()[:100]
+    search = arg_text("q")
     if search:
         query = query.where(func.lower(Room.name).contains(search.lower(), autoescape=True))
-    page = db.paginate(query, per_page=PER_PAGE, max_per_page=100)
+    page = paginate(query, per_page=PER_PAGE, max_per_page=100)
     return render_template("courses/room_list.html", page=page, search=search)
 
 
@@ -224,7 +225,7 @@ def room_edit(room_id: int):
 @bp.get("/coordinator/closures")
 @role_required(Role.COORDINATOR)
 def closure_list():
-    when = request.args.get("when", "upcoming")
+    when = arg_choice("when", ("upcoming", "past", "all"), default="upcoming")
     today = local_today()
     query = select(Closure)
     if when == "past":
@@ -234,7 +235,7 @@ def closure_list():
     else:
         when = "upcoming"
         query = query.where(Closure.ends_on >= today).order_by(Closure.starts_on)
-    page = db.paginate(query, per_page=PER_PAGE, max_per_page=100)
+    page = paginate(query, per_page=PER_PAGE, max_per_page=100)
     return render_template("courses/closure_list.html", page=page, when=when)
 
 
@@ -372,19 +373,19 @@ def cohort_list():
         )
         .order_by(Cohort.start_date.desc(), Cohort.start_time, Cohort.id)
     )
-    status = request.args.get("status")
-    track = request.args.get("track")
-    course_id = request.args.get("course", type=int)
-    room_id = request.args.get("room", type=int)
-    if status in CohortStatus.__members__.values():
+    status = arg_choice("status", CohortStatus.__members__.values())
+    track = arg_choice("track", Track.__members__.values())
+    course_id = arg_int("course")
+    room_id = arg_int("room")
+    if status:
         query = query.where(Cohort.status == status)
-    if track in Track.__members__.values():
+    if track:
         query = query.where(Course.track == track)
     if course_id:
         query = query.where(Cohort.course_id == course_id)
     if room_id:
         query = query.where(Cohort.room_id == room_id)
-    page = db.paginate(query, per_page=PER_PAGE, max_per_page=100)
+    page = paginate(query, per_page=PER_PAGE, max_per_page=100)
     courses = db.session.execute(select(Course.id, Course.title_fr).order_by(Course.title_fr))
     return render_template(
         "courses/cohort_list.html",
@@ -406,7 +407,7 @@ def cohort_new():
     form = CohortForm(one_time=True)
     _cohort_form_choices(form)
     if request.method == "GET":
-        form.course_id.data = request.args.get("course", type=int)
+        form.course_id.data = arg_int("course")
         form.language.data = "fr"
     if form.validate_on_submit():
         course = db.session.get(Course, form.course_id.data)
