@@ -19,7 +19,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from lms.courses.forms import AtLeastOne, CheckboxesField
 from lms.enrolment.models import PaymentMethod
 from lms.families.forms import DayField
-from lms.forms import Form
+from lms.forms import Form, choices
 
 REQUIRED = _l("This field is required.")
 
@@ -105,7 +105,7 @@ class FeeWaiverForm(Form):
 class PaymentForm(Form):
     one_time = True  # creates something: one effect per submission
     amount = money_field(_l("Amount (MAD)"))
-    method = SelectField(_l("Method"), choices=PaymentMethod.choices)
+    method = SelectField(_l("Method"), choices=lambda: choices(PaymentMethod.choices()))
     reference = StringField(
         _l("Reference"),
         validators=[Optional(), Length(max=80, message=_l("At most %(max)d characters."))],
@@ -139,7 +139,7 @@ class StatementImportForm(Form):
     one_time = True
     kind = SelectField(
         _l("File"),
-        choices=[("camt053", _l("camt.053 statement (XML)")), ("csv", _l("CSV export"))],
+        choices=choices([("camt053", _l("camt.053 statement (XML)")), ("csv", _l("CSV export"))]),
         default="camt053",
     )
     file = FileField(_l("Statement file"), validators=[FileRequired(_l("Choose the file."))])
@@ -162,12 +162,14 @@ class StatementImportForm(Form):
     )
     date_format = SelectField(
         _l("Date format"),
-        choices=[
-            ("%d/%m/%Y", "31/12/2026"),
-            ("%d-%m-%Y", "31-12-2026"),
-            ("%Y-%m-%d", "2026-12-31"),
-            ("%d/%m/%y", "31/12/26"),
-        ],
+        choices=choices(
+            [
+                ("%d/%m/%Y", "31/12/2026"),
+                ("%d-%m-%Y", "31-12-2026"),
+                ("%Y-%m-%d", "2026-12-31"),
+                ("%d/%m/%y", "31/12/26"),
+            ]
+        ),
         default="%d/%m/%Y",
     )
 

@@ -16,7 +16,7 @@ from lms.enrolment.models import BankCsvMapping, MatchBasis, StatementLineStatus
 from lms.enrolment.statements import MAX_FILE_BYTES, read_camt053, read_csv
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.forms import render_form
+from lms.forms import choices, render_form
 from lms.money import format_money
 from lms.roles import Role
 from lms.security import role_required
@@ -105,7 +105,7 @@ def statements():
         lines=lines,
         payers=payers,
         decided=transfers.recent_decisions(),
-        choices=_balance_choices(),
+        choices=choices(_balance_choices()),
         suggestion_value=_suggestion_value,
         term_by_key=term_by_key,
         basis_names=MatchBasis.labels(),

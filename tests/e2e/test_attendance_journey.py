@@ -187,6 +187,7 @@ def test_roll_call_on_a_phone_then_the_parent_sees_the_marks(phone_ui, live_app)
     expect(page.get_by_role("radiogroup", name="آدم").get_by_label("متأخر")).to_be_checked()
     ui.screenshot("attendance-roster-ar")
     page.get_by_role("button", name="Français").click()
+    page.get_by_text("Menu", exact=True).click()  # on a phone the menu is folded
     page.get_by_role("button", name="Se déconnecter").click()
     ui.audit()
 

@@ -109,7 +109,7 @@ def test_a_new_cohort_reaches_the_catalogue_in_french_and_arabic(ui, live_app):
 
     nav.get_by_role("link", name="Emploi du temps").click()
     ui.audit()
-    page.get_by_label("Semaine du").fill((start + timedelta(days=2)).isoformat())
+    page.get_by_label("Semaine du", exact=True).fill((start + timedelta(days=2)).isoformat())
     page.get_by_role("button", name="Afficher").click()
     ui.audit()
     expect(page.get_by_text("2 séances cette semaine.")).to_be_visible()

@@ -2,7 +2,6 @@
 walks: cohorts, children with contacts, marks, payments, certificates."""
 
 from tests.reports.conftest import (  # noqa: F401 - fixtures reused, not copied
-    _fresh_g_per_request,
     config_overrides,
     frozen_now,
     world,

@@ -19,11 +19,6 @@ def frozen_now():
     """The clock runs here: the writer thread holds its lock for real seconds."""
 
 
-@pytest.fixture(autouse=True)
-def _fresh_g_per_request():
-    """No shared test app here (its session would take the place of this file's)."""
-
-
 @pytest.fixture
 def file_app(make_app, tmp_path, is_postgres):
     if is_postgres:
