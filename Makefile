@@ -67,8 +67,8 @@ format: $(STAMP)
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 \
 	  --ignore-dirs='.* __pycache__' --no-location --sort-output --project "Active Labs LMS" \
-	  -o lms/translations/messages.pot lms
-	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching --ignore-obsolete
+	  --width 100 -o lms/translations/messages.pot lms
+	$(BIN)/pybabel update --width 100 -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d lms/translations -f
 
 clean:
