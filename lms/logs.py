@@ -44,7 +44,7 @@ def _user_id() -> int | None:
     """The logged-in user's id, read from the identity map: after the commit the user row is
     expired, and reading ``current_user.id`` would query it again only to log it."""
     user = g.get("_login_user")
-    if user is None or not user.is_authenticated:
+    if user is None or user.is_anonymous:
         return None
     state = inspect(user, raiseerr=False)
     if state is not None and state.identity:

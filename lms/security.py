@@ -69,7 +69,8 @@ def is_private(response: Response) -> bool:
         return False
     if request.view_args and "token" in request.view_args:
         return True
-    return current_user.is_authenticated
+    # Not is_authenticated: that reads the user's row again after the commit.
+    return not current_user.is_anonymous
 
 
 def set_cache_policy(response: Response) -> Response:

@@ -31,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from lms.clock import lab_zone
 from lms.courses.cohorts import lock_seats
@@ -56,23 +56,27 @@ def is_running(cohort: Cohort, now: datetime | None = None) -> bool:
 # Locks
 
 
+def _family_of(child: Child):
+    """The ids of the child and its brothers and sisters: every child sharing a guardian."""
+    guardians = select(Guardianship.user_id).where(Guardianship.child_id == child.id)
+    return select(Guardianship.child_id).where(Guardianship.user_id.in_(guardians))
+
+
 def family_child_ids(child: Child) -> list[int]:
     """The child and its brothers and sisters: every child sharing a guardian with it."""
-    guardians = select(Guardianship.user_id).where(Guardianship.child_id == child.id)
-    ids = set(
-        db.session.scalars(
-            select(Guardianship.child_id).where(Guardianship.user_id.in_(guardians)).distinct()
-        )
-    )
-    ids.add(child.id)
-    return sorted(ids)
+    return sorted({child.id, *db.session.scalars(_family_of(child).distinct())})
 
 
 def lock_family(child: Child) -> list[int]:
-    """Serialise the changes of one family (a no-op on SQLite, already serialised)."""
-    ids = family_child_ids(child)
-    lock_children(ids)
-    return ids
+    """Serialise the changes of one family (a no-op on SQLite, already serialised): one
+    statement finds the family and locks its children's rows, in id order."""
+    ids = db.session.scalars(
+        select(Child.id)
+        .where(or_(Child.id == child.id, Child.id.in_(_family_of(child))))
+        .order_by(Child.id)
+        .with_for_update()
+    ).all()
+    return list(ids)
 
 
 def lock_children(child_ids: Iterable[int]) -> None:

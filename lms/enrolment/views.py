@@ -114,11 +114,7 @@ def enrol(cohort_id: int):
     children = rules.children_for_enrolment(current_user)
     form = EnrolForm()
     form.children.choices = choices((child.id, child.full_name) for child in children)
-    # Each child's situation (a dry run of the rules): a child who cannot take the group is
-    # shown disabled with its one reason beside its name.
-    problems = {
-        child.id: rules.enrolment_problem(child, cohort, actor=current_user) for child in children
-    }
+    refused = None
     if form.validate_on_submit():
         chosen = [child for child in children if child.id in set(form.children.data)]
         results = joining.enrol_children(chosen, cohort, actor=current_user)
@@ -127,11 +123,19 @@ def enrol(cohort_id: int):
             for message, category in messages:
                 flash(message, category)
             return redirect(_home())
+        refused = zip(results, messages, strict=True)
+    # Each child's situation (a dry run of the rules), for the page only: a child who cannot
+    # take the group is shown disabled with its one reason beside its name. A refused child's
+    # savepoint was rolled back, so the dry run sees what the enrolment saw.
+    problems = {
+        child.id: rules.enrolment_problem(child, cohort, actor=current_user) for child in children
+    }
+    if refused is not None:
         # Every child was refused (each in its own savepoint): the page again, with why, once:
         # beside the child when the page already says it there, else on the list of children.
         form.children.errors = [
             message
-            for result, (message, _category) in zip(results, messages, strict=True)
+            for result, (message, _category) in refused
             if problems.get(result.child.id) is None
         ]
         if not form.children.errors:
