@@ -36,7 +36,8 @@ def _private_json(payload, status: int = 200) -> Response:
 @bp.get("/")
 @role_required(Role.INSTRUCTOR)
 def page():
-    statuses = {status.value: str(label) for status, label in AttendanceStatus.labels().items()}
+    # A list, not a mapping: the buttons keep their order (tojson sorts a mapping's keys).
+    statuses = [[status.value, str(label)] for status, label in AttendanceStatus.labels().items()]
     return render_template("attendance/offline.html", statuses=statuses)
 
 

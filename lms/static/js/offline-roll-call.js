@@ -135,7 +135,7 @@
       badges.push(el("span", { class: "badge info", "data-pending": true, text: strings.pending }));
     }
     const segmented = el("div", { class: "segmented", role: "radiogroup", "aria-labelledby": id });
-    Object.entries(strings.statuses).forEach(([value, label]) => {
+    strings.statuses.forEach(([value, label]) => {
       segmented.append(
         el("input", {
           type: "radio",
@@ -264,6 +264,8 @@
     return [lesson, lesson && lesson.children.find((c) => c.child_id === childId)];
   };
 
+  // Keep the change, then redraw only its row (the rest of the page keeps what is being typed
+  // or chosen there).
   const queue = async (change) => {
     seq += 1;
     await store.queue({
@@ -273,7 +275,14 @@
       made_at: new Date().toISOString(),
       ...change,
     });
-    await render();
+    const [lesson, child] = find(change.lesson_id, change.child_id);
+    const row = lessonsBox.querySelector(
+      `[data-lesson='${change.lesson_id}'][data-child='${change.child_id}']`,
+    );
+    if (row && lesson && child) {
+      row.replaceWith(childRow(lesson, child, await store.pending(), markable(lesson)));
+    }
+    await showWaiting();
     requestSend();
   };
 
