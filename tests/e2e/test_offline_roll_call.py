@@ -202,6 +202,14 @@ def test_a_change_the_coordinator_made_meanwhile_is_reported(phone_ui, live_app)
     notice = page.locator("[data-conflicts] [data-notice=conflict]")
     expect(notice).to_contain_text("Fatima Zahra El Amrani")
     ui.screenshot("offline-roll-call-conflict-fr")
+    # The same page in Arabic, right to left.
+    page.get_by_role("button", name="العربية").click()
+    page.goto(ui.url(PAGE))
+    page.wait_for_selector("[data-offline-roll-call][data-loaded=yes]")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("[data-waiting]")).to_have_text("أُرسل كل شيء.")
+    ui.audit()
+    ui.screenshot("offline-roll-call-ar")
     with _reading(live_app):
         assert db.session.scalars(select(AttendanceMark)).one().status == "absent"
 

@@ -88,16 +88,16 @@
     return null;
   };
 
-  const phoneLink = (person) =>
+  const phoneLink = (person, prefix = "") =>
     person.phone
       ? el(
           "a",
           {
             href: `tel:${person.phone.replace(/[^+\d]/g, "")}`,
             class: "button small",
-            "aria-label": fill(strings.call, { name: person.name || "" }),
+            "aria-label": `${prefix}${fill(strings.call, { name: person.name || "" })}`,
           },
-          el("bdi", { text: person.name || "" }),
+          el("span", {}, prefix, el("bdi", { text: person.name || "" })),
           " ",
           el("span", { dir: "ltr", text: person.phone }),
         )
@@ -162,13 +162,7 @@
       "p",
       { class: "offline-phones" },
       ...people.map(phoneLink),
-      ...child.emergency.map((person) => {
-        const link = phoneLink(person);
-        if (link) {
-          link.prepend(`${strings.emergency} · `);
-        }
-        return link;
-      }),
+      ...child.emergency.map((person) => phoneLink(person, `${strings.emergency} · `)),
     );
     const row = el(
       "li",
