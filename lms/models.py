@@ -8,6 +8,7 @@ from lms.attendance.models import (
     AttendanceMark,
     Checkout,
     FinalProjectMark,
+    OfflineChange,
     ThresholdNotice,
 )
 from lms.audit.models import AuditEntry
@@ -63,6 +64,7 @@ __all__ = [
     "MedicalAccessLog",
     "Message",
     "MessageRecipient",
+    "OfflineChange",
     "OutboxAttachment",
     "OutboxMessage",
     "Payment",

@@ -135,7 +135,10 @@ def logout():
     services.end_all_sessions(current_user)
     logout_user()
     flash(_("You are logged out on every device."), "success")
-    return redirect(url_for("accounts.login"))
+    response = redirect(url_for("accounts.login"))
+    # The offline roll call's rosters (IndexedDB, the service worker's cache) leave the phone.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 # ---------------------------------------------------------------------------------------------

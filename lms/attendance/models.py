@@ -71,6 +71,8 @@ class AttendanceMark(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     marked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The instructor's note on the child for this lesson (offline roll call), if any.
+    note: Mapped[str | None] = mapped_column(String(300))
     # Set when the parents were told the child was absent: never twice for one lesson.
     absence_email_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -225,3 +227,34 @@ class AbsenceEmailOptOut(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SyncOutcome(LabelledEnum):
+    """What the server did with a change sent by a device (offline roll call)."""
+
+    APPLIED = "applied", _l("applied")
+    CONFLICT = "conflict", _l("conflict")
+    REFUSED = "refused", _l("refused")
+
+
+class OfflineChange(db.Model):
+    """A change made on an instructor's device, recorded once per UUID (the device made the
+    UUID): a change sent twice is applied once, and the second copy gets the first answer."""
+
+    __tablename__ = "offline_changes"
+    __table_args__ = (
+        CheckConstraint(f"outcome IN ({_sql_list(SyncOutcome)})", name="outcome_known"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"))
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    outcome: Mapped[str] = mapped_column(String(10), default=SyncOutcome.APPLIED)
+    # The answer sent the first time (the message shown to the instructor), as JSON text.
+    answer: Mapped[str | None] = mapped_column(String(2000))
