@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
-from markupsafe import escape
+from jinja2 import pass_context
+from markupsafe import Markup, escape
 
 LANGUAGE_COOKIE = "lang"
 
@@ -64,6 +66,39 @@ def _lazy_string_as_html(self: LazyString) -> str:
 LazyString.__html__ = _lazy_string_as_html
 
 
+# French elides "de" and "que" before a vowel: "Présences d'Adam", never "de Adam". A translation
+# can't know the name it will hold, so the elision is made once the name is in ("h" is left
+# alone: most names here start with an aspirated one, "de Hamza").
+_ELIDED = re.compile(r"\b([dD]e|[qQ]ue) (?=[AEIOUÀÂÆÉÈÊËÎÏÔŒÙÛÜaeiouàâæéèêëîïôœùûü])")
+
+
+def french_elision(text: str, values) -> str:
+    """``text`` with "de"/"que" elided before each of ``values`` that starts with a vowel."""
+    for value in values:
+        if not isinstance(value, str) or not _ELIDED.match("de " + value):
+            continue
+        written = re.escape(str(escape(value)) if isinstance(text, Markup) else value)
+        text = re.sub(_ELIDED.pattern + "(?=" + written + ")", _elide, text)
+    return text
+
+
+def _elide(match: re.Match) -> str:
+    return match.group(1)[:-1] + "'"
+
+
+def _with_french_elision(translate):
+    @pass_context
+    def translated(context, *args, **variables):
+        text = translate(context, *args, **variables)
+        if variables and current_language() == "fr":
+            elided = french_elision(text, variables.values())
+            # Only "de"/"que" were cut before text already escaped: still safe HTML.
+            return Markup(elided) if isinstance(text, Markup) else elided  # noqa: S704
+        return text
+
+    return translated
+
+
 def use_packaged_zone_rules() -> None:
     """Read time-zone rules from the ``tzdata`` package only, never from the OS copy.
 
@@ -78,6 +113,8 @@ def use_packaged_zone_rules() -> None:
 
 def init_i18n(app: Flask) -> None:
     use_packaged_zone_rules()
+    for name in ("gettext", "_", "ngettext"):
+        app.jinja_env.globals[name] = _with_french_elision(app.jinja_env.globals[name])
 
     @app.context_processor
     def language_context():

@@ -4,6 +4,7 @@ consents that allow keeping it, and the trace of staff reading it."""
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -168,12 +169,27 @@ def children_of(user: User, *, with_details: bool = False) -> list[Child]:
     )
 
 
-def child_alerts(child: Child) -> list:
-    """What the guardians still have to do for this child (shown on the family cards)."""
+class ChildAlert(NamedTuple):
+    """One thing to do for a child; only an urgent one is shown in a warning's colours."""
+
+    text: str
+    urgent: bool
+
+    def __str__(self) -> str:
+        return str(self.text)
+
+
+def child_alerts(child: Child) -> list[ChildAlert]:
+    """What the guardians still have to do for this child (shown on the family cards).
+
+    Nobody to call is urgent; a consent not yet decided is a choice left to the family, shown
+    quietly so that the warnings keep their weight."""
     config = current_app.config
     alerts = []
     if not child.emergency_contacts:
-        alerts.append(_l("No emergency contact: add one so that we can reach someone."))
+        alerts.append(
+            ChildAlert(_l("No emergency contact: add one so that we can reach someone."), True)
+        )
     versions = {
         ConsentKind.HEALTH: config["HEALTH_NOTICE_VERSION"],
         ConsentKind.PHOTO: config["PHOTO_NOTICE_VERSION"],
@@ -189,9 +205,9 @@ def child_alerts(child: Child) -> list:
     for kind in (ConsentKind.HEALTH, ConsentKind.PHOTO):
         record = child.current_consent(kind)
         if record is None:
-            alerts.append(missing[kind])
+            alerts.append(ChildAlert(missing[kind], False))
         elif record.notice_version != versions[kind]:
-            alerts.append(outdated[kind])
+            alerts.append(ChildAlert(outdated[kind], False))
     return alerts
 
 

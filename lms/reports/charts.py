@@ -21,7 +21,7 @@ LINE = "#d5dbe5"
 BAR = "#0b5cad"
 BAR_LOW = "#b34700"
 TRACK = "#e8f0fb"
-FONT = 15
+FONT = 17  # read at about 10 px on a phone, where the chart is 330 px wide
 
 
 @dataclass(frozen=True)
@@ -115,20 +115,21 @@ def horizontal_bars(
     description: str,
     id_: str,
     maximum: float = 100,
-    label_width: float = 200,
 ) -> Markup:
-    """One bar per line (fill rates): the label, the bar on a pale track, the figure."""
-    row, top = 30, 8
+    """One bar per row (fill rates): the label on a line of its own, then the bar on a pale
+    track and the figure. A label has the chart's whole width, so group names are not cut
+    short on a phone (two groups of one course then read the same)."""
+    row, top = 46, 4
     canvas = _Canvas(top * 2 + row * max(len(bars), 1), rtl=rtl, title=title,
                      description=description, id_=id_)  # fmt: skip
-    area_start, area = label_width + 8, WIDTH - label_width - 8 - 120
+    area = WIDTH - 130
     for index, bar in enumerate(bars):
         y = top + index * row
-        canvas.text(0, y + 20, _short(bar.label))
-        canvas.rect(area_start, y + 6, area, 18, fill=TRACK)
+        canvas.text(0, y + 16, _short(bar.label, 60))
+        canvas.rect(0, y + 23, area, 16, fill=TRACK)
         share = min(max(bar.value / maximum, 0), 1) if maximum else 0
-        canvas.rect(area_start, y + 6, area * share, 18, fill=BAR_LOW if bar.low else BAR)
-        canvas.text(area_start + area + 6, y + 20, bar.text)
+        canvas.rect(0, y + 23, area * share, 16, fill=BAR_LOW if bar.low else BAR)
+        canvas.text(area + 8, y + 36, bar.text)
     return canvas.svg()
 
 
@@ -165,7 +166,7 @@ def line_chart(
     tick_label: Callable[[float], str] = lambda value: f"{value:g} %",
 ) -> Markup:
     """A percentage over time (attendance per week), time running in the reading direction."""
-    height, top, bottom, start, end = 240, 16, 44, 48, 20
+    height, top, bottom, start, end = 260, 36, 44, 64, 24
     canvas = _Canvas(height, rtl=rtl, title=title, description=description, id_=id_)
     plot_w, plot_h = WIDTH - start - end, height - top - bottom
 
@@ -176,18 +177,19 @@ def line_chart(
         canvas.line(start, y_of(tick), WIDTH - end, y_of(tick), stroke=LINE)
         canvas.text(start - 6, y_of(tick) + 4, tick_label(tick), anchor="end", fill=MUTED)
     if reference is not None:
-        canvas.line(
-            start, y_of(reference), WIDTH - end, y_of(reference),
-            stroke=BAR_LOW, stroke_dasharray="6 4", stroke_width="1.5",
-        )  # fmt: skip
-        canvas.text(WIDTH - end, y_of(reference) - 5, reference_label, anchor="end", fill=BAR_LOW)
+        dashed = {"stroke": BAR_LOW, "stroke_dasharray": "6 4", "stroke_width": "1.5"}
+        canvas.line(start, y_of(reference), WIDTH - end, y_of(reference), **dashed)
+        # Its label is a legend above the plot: written on the line, the points hid it.
+        canvas.line(start, 12, start + 28, 12, **dashed)
+        canvas.text(start + 36, 17, reference_label, fill=BAR_LOW)
     step = plot_w / max(len(points) - 1, 1)
-    every = max(1, -(-len(points) // 8))  # at most eight dates under the axis
+    every = max(1, -(-len(points) // 6))  # at most six dates under the axis
     drawn: list[tuple[float, float]] = []
     for index, point in enumerate(points):
         x = start + (step * index if len(points) > 1 else plot_w / 2)
         last = index == len(points) - 1
-        if index % every == 0 or last:
+        # A regular date too close to the last one is left out, so that they don't overlap.
+        if last or (index % every == 0 and len(points) - 1 - index >= every):
             # The last date ends at its point, so that it stays inside the chart.
             anchor = "end" if last and len(points) > 1 else "middle"
             canvas.text(x, height - bottom + 18, point.label, anchor=anchor, fill=MUTED)

@@ -93,7 +93,6 @@ def term_charts(report: services.TermReport) -> dict:
         description=_("How many enrolled children follow each track."),
         id_="chart-tracks",
         maximum=biggest or 1,
-        label_width=150,
     )
     return {
         "fill": fill,

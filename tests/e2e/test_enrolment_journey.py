@@ -114,12 +114,12 @@ def test_last_seat_waiting_list_withdrawal_and_an_offer_accepted_from_the_email(
     ui.visit("/login")
     log_in(ui, FIRST_PARENT)
     enrol_from_the_catalogue(ui, "Inscrire", "enrolment-form-fr")
-    expect(page.get_by_text("Yasmine est inscrit(e). Un e-mail de confirmation")).to_be_visible()
+    expect(page.get_by_text("Inscription enregistrée pour Yasmine. Un e-mail")).to_be_visible()
     workshops = page.locator("#enrolments")
     expect(workshops.get_by_text("Inscrit", exact=True)).to_be_visible()
     expect(workshops.get_by_text("reste à payer : 800 MAD")).to_be_visible()
     ui.screenshot("enrolment-dashboard-enrolled-fr")
-    mail = ui.wait_for_mail(FIRST_PARENT, "Yasmine est inscrit(e) à Robotique LEGO")
+    mail = ui.wait_for_mail(FIRST_PARENT, "Inscription confirmée pour Yasmine : Robotique LEGO")
     assert "text/calendar" in mail or "Les séances" in mail
     log_out(ui)
 
@@ -137,7 +137,7 @@ def test_last_seat_waiting_list_withdrawal_and_an_offer_accepted_from_the_email(
     log_in(ui, FIRST_PARENT)
     page.locator("#enrolments").get_by_role("button", name=re.compile("^Désinscrire")).click()
     ui.audit()
-    expect(page.get_by_text("Yasmine est désinscrit(e) du groupe.")).to_be_visible()
+    expect(page.get_by_text("Désinscription enregistrée pour Yasmine.")).to_be_visible()
     log_out(ui)
 
     # Omar opens the link in the e-mail, logs in, and accepts.
@@ -190,5 +190,5 @@ def test_last_seat_waiting_list_withdrawal_and_an_offer_accepted_from_the_email(
     ui.audit()
     expect(page.get_by_text("Inscrits (1)")).to_be_visible()
     expect(page.get_by_role("cell", name="Ilyas Tazi", exact=True)).to_be_visible()
-    expect(page.get_by_text("Désinscrit(e) par la famille")).to_be_visible()
+    expect(page.get_by_text("Désinscription par la famille")).to_be_visible()
     ui.screenshot("enrolment-roster-fr")

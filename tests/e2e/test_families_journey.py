@@ -60,7 +60,7 @@ def test_add_a_child_invite_a_co_parent_who_sees_the_child(ui):
     page.get_by_role("button", name="Ajouter cet enfant").click()
     ui.audit()
     expect(page.get_by_role("heading", level=1)).to_have_text("Yasmine Alaoui")
-    expect(page.get_by_text("Yasmine est ajouté(e).")).to_be_visible()
+    expect(page.get_by_text("Profil créé pour Yasmine.")).to_be_visible()
     expect(page.get_by_text("Pas encore de décision sur les photos et vidéos.")).to_be_visible()
 
     # Health: consent, then an allergy.

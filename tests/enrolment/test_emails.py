@@ -21,7 +21,7 @@ ARABIC = re.compile(r"[\u0600-\u06FF]")
 
 # template -> words its subject holds in French, and in Arabic
 SUBJECTS = {
-    "enrolment_confirmed": ("est inscrit(e) à Robotique LEGO", "تم تسجيل"),
+    "enrolment_confirmed": ("Inscription confirmée pour", "تم تسجيل"),
     "enrolment_waitlisted": ("sur la liste d'attente de Robotique LEGO", "في لائحة انتظار"),
     "seat_offered": ("Une place se libère pour", "شغر مقعد"),
     "offer_expired": ("n'est plus disponible", "لم يعد المقعد المعروض"),

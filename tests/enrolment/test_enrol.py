@@ -94,7 +94,7 @@ class TestSeatsAndWaitingList:
         sent = {m.recipient: m for m in mails("enrolment_confirmed")}
         assert set(sent) == {user.email, co_parent.email}
         assert sent[user.email].language == "fr"
-        assert sent[user.email].subject == "Yasmine est inscrit(e) à Robotique LEGO"
+        assert sent[user.email].subject == "Inscription confirmée pour Yasmine : Robotique LEGO"
         assert sent[co_parent.email].language == "ar"
         assert "روبوتات ليغو" in sent[co_parent.email].subject
 

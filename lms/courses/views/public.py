@@ -129,6 +129,7 @@ def catalogue():
     _filter_choices(form, children)
     filters, child = _catalogue_filters(form)
     cohorts = catalogue_cohorts(filters)
+    active_filters = sum(value not in (None, "") for value in request.args.values())
     return render_template(
         "courses/catalogue.html",
         form=form,
@@ -137,7 +138,8 @@ def catalogue():
         lesson_counts=lesson_counts(c.id for c in cohorts),
         children=children,
         child=child,
-        filtered=any(value not in (None, "") for value in request.args.values()),
+        active_filters=active_filters,
+        filtered=bool(active_filters),
     )
 
 

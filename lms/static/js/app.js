@@ -53,12 +53,14 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-// The site menu is always unfolded from a tablet up; browsers that cannot style a closed
-// <details> open (::details-content) get it opened here.
-const siteMenu = document.querySelector("details.site-menu");
-if (siteMenu && !CSS.supports("selector(::details-content)")) {
+// The site menu and the catalogue's filters are always unfolded from a tablet up; browsers
+// that cannot style a closed <details> open (::details-content) get them opened here.
+if (!CSS.supports("selector(::details-content)")) {
   const wide = window.matchMedia("(min-width: 48rem)");
-  const follow = () => { siteMenu.open = wide.matches; };
-  follow();
-  wide.addEventListener("change", follow);
+  for (const folded of document.querySelectorAll("details.site-menu, details.unfold-wide")) {
+    const initially = folded.open;
+    const follow = () => { folded.open = wide.matches || initially; };
+    follow();
+    wide.addEventListener("change", follow);
+  }
 }
