@@ -37,6 +37,10 @@ PUBLIC = {
     "card_payments.fail",
     "card_payments.local_gateway",
     "card_payments.local_gateway_answer",
+    # The offline roll call's service worker script and manifest: no data, and the browser
+    # fetches them again to update the worker, signed in or not.
+    "offline.service_worker",
+    "offline.manifest",
 }
 # Public endpoints of later domains register themselves here by prefix or name.
 PUBLIC_PREFIXES: tuple[str, ...] = ("credentials.",)  # Open Badges: keys, credentials, status

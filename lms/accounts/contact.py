@@ -5,8 +5,9 @@ delivers; it knows nothing of families, so the choice of channels is made here).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from babel.lists import format_list
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -18,6 +19,7 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import babel_locale_for
 from lms.labels import LabelledEnum
+from lms.notifications.deferred import queue_email_later
 from lms.notifications.models import PHONE_CHANNELS, Channel, OutboxMessage
 from lms.notifications.services import Attachment, Routing, queue_email_to_user, queue_short
 from lms.notifications.short import SHORT_MESSAGES
@@ -193,21 +195,30 @@ def opt_out_by_keyword(*, channel: str, phone: str, text: str) -> bool:
 # Sending
 
 
+ShortValues = dict | Callable[[str], dict]
+
+
 def notify(
     user: User,
     template: str,
     *,
-    short: dict | None = None,
+    short: ShortValues | None = None,
     topic: str | None = None,
     attachments: tuple[Attachment, ...] = (),
+    later: bool = False,
+    later_attachments: tuple[tuple[str, dict], ...] = (),
+    extras: tuple[tuple[str, dict], ...] = (),
     **context,
 ) -> list[OutboxMessage]:
     """Queue ``template`` for a guardian on the channels they chose, in their language.
 
     The first channel leaves; the others are held and go only if it fails (or, for WhatsApp,
     is not delivered in time). An urgent message always ends with e-mail. WhatsApp and SMS
-    need ``short`` (the values of the short text, naming the child and the group) and a
-    consent in force.
+    need ``short`` (the values of the short text, naming the child and the group; or a
+    function of the guardian's language giving them) and a consent in force.
+
+    ``later``: the worker writes the e-mail (lms/notifications/deferred.py), with
+    ``later_attachments`` and ``extras`` built by the builders registered under their names.
     """
     kind = kind_of(template)
     key = secrets.token_hex(16)
@@ -222,6 +233,7 @@ def notify(
         ]
     if Channel.EMAIL in chosen or kind == MessageKind.URGENT or not chain:
         chain.append((Channel.EMAIL, None))
+    values = short(user.locale) if callable(short) else short
     rows = []
     for rank, (channel, consent) in enumerate(chain):
         routing = Routing(
@@ -231,7 +243,22 @@ def notify(
             urgent=kind == MessageKind.URGENT,
             topic=topic,
         )
-        if channel == Channel.EMAIL:
+        if channel == Channel.EMAIL and later:
+            rows.append(
+                queue_email_later(
+                    to=user.email,
+                    template=template,
+                    language=user.locale,
+                    user_id=user.id,
+                    unconfirmed_address=not user.email_confirmed,
+                    attachments=later_attachments,
+                    extras=extras,
+                    routing=routing,
+                    user=user,
+                    **context,
+                )
+            )
+        elif channel == Channel.EMAIL:
             rows.append(
                 queue_email_to_user(
                     user, template, routing=routing, attachments=attachments, **context
@@ -244,10 +271,21 @@ def notify(
                     to=consent.phone,
                     template=template,
                     language=user.locale,
-                    values=short,
+                    values=values,
                     user_id=user.id,
                     consent_id=consent.id,
                     routing=routing,
                 )
             )
     return rows
+
+
+def cohort_topic(cohort_id: int) -> str:
+    """The topic of messages about a group: the group's instructors read the replies."""
+    return f"cohort:{cohort_id}"
+
+
+def names_list(names: Iterable[str], language: str) -> str:
+    """``Yasmine and Adam`` in ``language`` (the children a message is about)."""
+    names = list(dict.fromkeys(names))
+    return format_list(names, locale=babel_locale_for(language)) if names else ""

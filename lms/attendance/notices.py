@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from lms.accounts.contact import cohort_topic, notify
 from lms.accounts.models import User
 from lms.attendance.marks import clean_reason, set_mark
 from lms.attendance.models import (
@@ -31,7 +32,7 @@ from lms.enrolment.models import Enrolment
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.families.models import Child, Guardianship
-from lms.notifications.services import queue_email_to_user
+from lms.notifications.services import external_url, queue_email_to_user
 from lms.roles import Role
 
 # ---------------------------------------------------------------------------------------------
@@ -57,6 +58,20 @@ def set_absence_emails(user: User, *, enabled: bool) -> None:
 
 def _local_day(instant: datetime):
     return instant.astimezone(lab_zone()).date()
+
+
+def _absence_short(child: Child, lesson: Lesson):
+    """The short text's values for an absence, in the guardian's language."""
+
+    def values(language: str) -> dict:
+        return {
+            "child": child.first_name,
+            "group": lesson.cohort.course.title(language),
+            "date": lesson.starts_at.astimezone(lab_zone()).date(),
+            "link": external_url("attendance.child_page", child_id=child.id),
+        }
+
+    return values
 
 
 def tell_about_absences(lesson: Lesson, marks: list[AttendanceMark], *, now: datetime) -> int:
@@ -92,7 +107,14 @@ def tell_about_absences(lesson: Lesson, marks: list[AttendanceMark], *, now: dat
         child = children[mark.child_id]
         for guardian in child.guardians:
             if guardian.active and guardian.id not in opted_out:
-                queue_email_to_user(guardian, "attendance_absent", child=child, lesson=lesson)
+                notify(
+                    guardian,
+                    "attendance_absent",
+                    short=_absence_short(child, lesson),
+                    topic=cohort_topic(lesson.cohort_id),
+                    child=child,
+                    lesson=lesson,
+                )
                 sent += 1
     db.session.flush()
     return sent
@@ -162,7 +184,12 @@ def tell_about_unreachable_thresholds(enrolment_ids: list[int], *, now: datetime
         }
         for guardian in enrolment.child.guardians:
             if guardian.active:
-                queue_email_to_user(guardian, "attendance_threshold_parent", **context)
+                notify(
+                    guardian,
+                    "attendance_threshold_parent",
+                    topic=cohort_topic(enrolment.cohort_id),
+                    **context,
+                )
                 sent += 1
         for coordinator in coordinators:
             queue_email_to_user(coordinator, "attendance_threshold_coordinator", **context)

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lms.accounts.contact import cohort_topic, notify
 from lms.accounts.models import User
 from lms.audit import services as audit
 from lms.certificates import rendering
@@ -29,7 +30,6 @@ from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.families.models import Child, Guardianship
-from lms.notifications.services import queue_email_to_user
 
 STORAGE = "certificates"  # folder inside the instance folder
 LANGUAGE_CHOICES = (("fr", "ar"), ("fr", "ar", "en"))
@@ -328,9 +328,10 @@ def _tell_parents(certificate: Certificate) -> None:
         .where(Guardianship.child_id == certificate.child_id, User.active.is_(True))
     )
     for guardian in guardians:
-        queue_email_to_user(
+        notify(
             guardian,
             "certificate_issued",
+            topic=cohort_topic(certificate.cohort_id),
             certificate=certificate,
             child_first_name=certificate.data["child_name"].split(" ")[0],
         )

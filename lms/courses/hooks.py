@@ -35,6 +35,10 @@ class ChildSummary:
 # enrolled in the cohort.
 cohort_recipients: Provider[Iterable[Any]] = Provider("cohort_recipients", lambda cohort: ())
 
+# (cohort) -> {user id: first names of that user's children holding a seat in the cohort}: the
+# short WhatsApp and SMS texts name the child.
+cohort_children_names: Provider[dict] = Provider("cohort_children_names", lambda cohort: {})
+
 
 def _children_from_families(user) -> list[ChildSummary]:
     # Families is below courses: asked directly, in one query. Tests may provide another answer.
@@ -66,7 +70,7 @@ family_children: Provider[Iterable[ChildSummary]] = Provider(
 family_cohort_ids: Provider[Iterable[int]] = Provider("family_cohort_ids", lambda user: ())
 
 # The providers above, which the courses tests reset after each test.
-ALL_HOOKS = (cohort_recipients, family_children, family_cohort_ids)
+ALL_HOOKS = (cohort_recipients, cohort_children_names, family_children, family_cohort_ids)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from lms.accounts.contact import cohort_topic, names_list, notify
 from lms.accounts.models import User
 from lms.clock import lab_zone, local_instant
 from lms.courses import hooks
@@ -28,7 +29,7 @@ from lms.courses.permissions import require_timetable_manager
 from lms.database import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.notifications.services import queue_email_to_user
+from lms.notifications.services import external_url
 
 MAX_CLOSURE_DAYS = 366
 
@@ -311,14 +312,37 @@ def check_lesson_time(start_time: time, duration_minutes: int, field: str) -> No
 # Single lessons: move, cancel, make-up
 
 
+def _short(cohort: Cohort, names: Sequence[str], lesson: Lesson | None):
+    """The short text's values about a group, in the guardian's language."""
+
+    def values(language: str) -> dict:
+        return {
+            "child": names_list(names, language),
+            "group": cohort.course.title(language),
+            "date": lesson.starts_at if lesson is not None else "",
+            "link": external_url("dashboard.parent_home"),
+        }
+
+    return values
+
+
 def tell_families(cohort: Cohort, template: str, **context) -> int:
-    """Queue ``template`` to each person the enrolment domain names for this cohort."""
+    """Queue ``template`` to each person the enrolment domain names for this cohort, on the
+    channels they chose; the short WhatsApp and SMS texts name their children."""
+    children = hooks.cohort_children_names(cohort)
     sent: set[int] = set()
     for user in hooks.cohort_recipients(cohort):
         if user.id in sent or not user.active:
             continue
         sent.add(user.id)
-        queue_email_to_user(user, template, cohort=cohort, **context)
+        notify(
+            user,
+            template,
+            short=_short(cohort, children.get(user.id, ()), context.get("lesson")),
+            topic=cohort_topic(cohort.id),
+            cohort=cohort,
+            **context,
+        )
     return len(sent)
 
 

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lms.accounts.contact import cohort_topic, notify
 from lms.accounts.models import User
 from lms.audit.services import record
 from lms.courses.cohorts import lock_seats
@@ -48,7 +49,7 @@ from lms.enrolment.seats import (
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.families.models import Child, Guardianship
-from lms.notifications.services import queue_email_to_user
+from lms.notifications.services import external_url
 
 # ---------------------------------------------------------------------------------------------
 # One child's place
@@ -247,6 +248,19 @@ def capacity_changed(cohort: Cohort, old: int, new: int, actor: User | None = No
             )
 
 
+def _cancelled_short(child: Child, cohort: Cohort):
+    """The short text's values when a group is cancelled, in the guardian's language."""
+
+    def values(language: str) -> dict:
+        return {
+            "child": child.first_name,
+            "group": cohort.course.title(language),
+            "link": external_url("dashboard.parent_home"),
+        }
+
+    return values
+
+
 def cohort_cancelled(cohort: Cohort, actor: User | None = None, *, now=None) -> list[Enrolment]:
     """The lab cancels a group: every active enrolment is cancelled; the families on the
     waiting list are told too (courses already told those holding a seat)."""
@@ -277,7 +291,13 @@ def cohort_cancelled(cohort: Cohort, actor: User | None = None, *, now=None) -> 
             for user in guardians_of(enrolment.child):
                 if user.id not in told:
                     told.add(user.id)
-                    queue_email_to_user(user, "cohort_cancelled", cohort=cohort)
+                    notify(
+                        user,
+                        "cohort_cancelled",
+                        short=_cancelled_short(enrolment.child, cohort),
+                        topic=cohort_topic(cohort.id),
+                        cohort=cohort,
+                    )
         end(enrolment, EnrolmentStatus.CANCELLED, EndReason.COHORT_CANCELLED, now)
         record("enrolment.cancelled", actor=actor, subject=enrolment, cohort_cancelled=True)
     empty_cohort(cohort)

@@ -1,5 +1,6 @@
-"""What the families are told: each guardian by e-mail, in their own language, queued in the
-caller's transaction; a confirmation carries the group's calendar file."""
+"""What the families are told: each guardian on the channels they chose (e-mail until they
+choose), in their own language, queued in the caller's transaction; a confirmation e-mail
+carries the group's calendar file."""
 
 from __future__ import annotations
 
@@ -9,18 +10,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from lms.accounts.contact import cohort_topic, notify
 from lms.accounts.models import User
 from lms.courses.calendar import build_calendar
 from lms.courses.models import Cohort, Lesson, LessonStatus
 from lms.enrolment.models import Enrolment
 from lms.extensions import db
 from lms.families.models import Child
-from lms.notifications.deferred import (
-    queue_email_later,
-    register_attachment_builder,
-    register_context_builder,
-)
-from lms.notifications.services import Attachment
+from lms.notifications.deferred import register_attachment_builder, register_context_builder
+from lms.notifications.services import Attachment, external_url
 
 
 def guardians_of(child: Child) -> list[User]:
@@ -36,19 +34,30 @@ def tell_guardians(
     extras: tuple[tuple[str, dict], ...] = (),
     **context,
 ) -> int:
-    """Queue ``template`` to each guardian of ``child``, in their own language; the worker
-    writes it (lms/notifications/deferred.py), so the request only stores what it needs."""
+    """Queue ``template`` to each guardian of ``child`` on the channels they chose, in their
+    own language; the worker writes the e-mail (lms/notifications/deferred.py), so the request
+    only stores what it needs."""
+    cohort = context.get("cohort")
+    enrolment = context.get("enrolment")
+
+    def short(language: str) -> dict:
+        return {
+            "child": child.first_name,
+            "group": cohort.course.title(language) if cohort is not None else "",
+            "deadline": enrolment.offer_expires_at if enrolment is not None else "",
+            "link": external_url("dashboard.parent_home"),
+        }
+
     sent = 0
     for user in guardians_of(child):
-        queue_email_later(
-            to=user.email,
-            template=template,
-            language=user.locale,
-            user_id=user.id,
-            unconfirmed_address=not user.email_confirmed,
-            attachments=attachments,
+        notify(
+            user,
+            template,
+            short=short,
+            topic=cohort_topic(cohort.id) if cohort is not None else None,
+            later=True,
+            later_attachments=attachments,
             extras=extras,
-            user=user,
             child=child,
             **context,
         )

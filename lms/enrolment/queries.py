@@ -194,6 +194,20 @@ def seat_holders_guardians(cohort: Cohort) -> list[User]:
     )
 
 
+def seat_holders_names(cohort: Cohort) -> dict[int, list[str]]:
+    """Per guardian (user id), the first names of their children holding a seat in the group."""
+    names: dict[int, list[str]] = {}
+    for user_id, first_name in db.session.execute(
+        select(Guardianship.user_id, Child.first_name)
+        .join(Enrolment, Enrolment.child_id == Guardianship.child_id)
+        .join(Child, Child.id == Guardianship.child_id)
+        .where(Enrolment.cohort_id == cohort.id, Enrolment.status.in_(SEAT_STATUSES))
+        .order_by(Guardianship.user_id, Child.date_of_birth, Child.id)
+    ):
+        names.setdefault(user_id, []).append(first_name)
+    return names
+
+
 def family_cohort_ids(user: User) -> list[int]:
     """The groups in which one of the user's children is enrolled."""
     return list(

@@ -42,6 +42,11 @@ def cohort_recipients(cohort: Cohort) -> list[User]:
     return queries.seat_holders_guardians(cohort)
 
 
+def cohort_children_names(cohort: Cohort) -> dict[int, list[str]]:
+    """The short texts about a group name each family's children in it."""
+    return queries.seat_holders_names(cohort)
+
+
 def family_cohort_ids(user: User) -> list[int]:
     """A parent's private calendar holds the groups their children are enrolled in."""
     return queries.family_cohort_ids(user)
@@ -247,6 +252,7 @@ def install() -> None:
     """Register every answer (idempotent)."""
     notices.install()
     courses_hooks.cohort_recipients.provide(cohort_recipients)
+    courses_hooks.cohort_children_names.provide(cohort_children_names)
     courses_hooks.family_cohort_ids.provide(family_cohort_ids)
     courses_hooks.cohort_card_actions.register(enrol_action)
     courses_hooks.cohort_page_sections.register(cohort_page_section)

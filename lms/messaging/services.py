@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, delete, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from lms.accounts.contact import cohort_topic, notify
 from lms.accounts.models import User
 from lms.audit import services as audit
 from lms.courses.models import PUBLIC_COHORT_STATUSES, Cohort, CohortInstructor, Course
@@ -19,6 +21,7 @@ from lms.enrolment.models import SEAT_STATUSES, Enrolment, EnrolmentStatus
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.families.models import Guardianship
+from lms.i18n import babel_locale_for
 from lms.messaging.models import (
     BODY_MAX,
     SUBJECT_MAX,
@@ -28,7 +31,7 @@ from lms.messaging.models import (
     message_cohorts,
 )
 from lms.messaging.permissions import can_message_cohort, can_message_widely
-from lms.notifications.services import queue_email, render_email
+from lms.notifications.services import external_url, render_email
 from lms.roles import Role
 
 TEMPLATE = "family_message"
@@ -203,8 +206,29 @@ def preview(draft: Draft, *, actor: User, language: str) -> tuple[str, str]:
     )
 
 
+def _short(draft: Draft):
+    """The WhatsApp and SMS text's values: the group, the subject, a link to read it all."""
+
+    def values(language: str) -> dict:
+        if draft.cohort is not None:
+            group = draft.cohort.course.title(language)
+        elif draft.course is not None:
+            group = draft.course.title(language)
+        else:
+            with force_locale(babel_locale_for(language)):
+                group = str(_l("waiting lists"))
+        return {
+            "group": group,
+            "subject": draft.subject,
+            "link": external_url("messaging.family_messages"),
+        }
+
+    return values
+
+
 def send(draft: Draft, *, actor: User) -> Message:
-    """Queue one e-mail per parent, in the parent's language; keep a copy; audit it."""
+    """Queue the message to each parent on the channels they chose (the full text by e-mail, a
+    short one with a link by WhatsApp or SMS), in the parent's language; keep a copy; audit."""
     message = Message(
         author_id=actor.id,
         audience=draft.audience,
@@ -220,15 +244,9 @@ def send(draft: Draft, *, actor: User) -> Message:
     db.session.add(message)
     db.session.flush()
     context = _email_context(draft, actor)
+    topic = cohort_topic(draft.cohort.id) if draft.cohort else None
     for user in draft.recipients:
-        queue_email(
-            to=user.email,
-            template=TEMPLATE,
-            language=user.locale,
-            user_id=user.id,
-            user=user,
-            **context,
-        )
+        notify(user, TEMPLATE, short=_short(draft), topic=topic, **context)
     db.session.execute(
         MessageRecipient.__table__.insert(),
         [{"message_id": message.id, "user_id": user.id} for user in draft.recipients],

@@ -23,7 +23,7 @@ from sqlalchemy import inspect
 from lms.database import utcnow
 from lms.extensions import db
 from lms.notifications.models import OutboxAttachment, OutboxMessage
-from lms.notifications.services import NEW_IDS_KEY, Attachment, render_email
+from lms.notifications.services import Attachment, Routing, add_to_outbox, render_email
 
 # name -> function(language, **arguments) -> attachments; filled by the domains' wiring.
 AttachmentBuilder = Callable[..., tuple[Attachment, ...]]
@@ -104,11 +104,14 @@ def queue_email_later(
     unconfirmed_address: bool = False,
     attachments: tuple[tuple[str, dict], ...] = (),
     extras: tuple[tuple[str, dict], ...] = (),
+    routing: Routing | None = None,
     **context,
 ) -> OutboxMessage:
     """Queue an e-mail that the worker renders; ``attachments`` and ``extras`` (more context)
-    are (builder name, arguments) pairs, built by the worker too."""
+    are (builder name, arguments) pairs, built by the worker too. ``routing`` places it among
+    the channels of one message (lms/accounts/contact.py ``notify``)."""
     message = OutboxMessage(
+        **(routing or Routing()).columns(),
         recipient=to,
         recipient_user_id=user_id,
         unconfirmed_address=unconfirmed_address,
@@ -125,10 +128,7 @@ def queue_email_later(
         ),
         created_at=utcnow(),
     )
-    db.session.add(message)
-    db.session.flush()
-    db.session.info.setdefault(NEW_IDS_KEY, []).append(message.id)
-    return message
+    return add_to_outbox(message)
 
 
 def _write(message: OutboxMessage) -> tuple[str, str, list[Attachment]]:

@@ -7,7 +7,7 @@ import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
 
-from flask import current_app, has_request_context, render_template
+from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
@@ -35,19 +35,27 @@ class Attachment:
     content: bytes
 
 
+def _request_context():
+    """Outside a request (the CLI, the worker), links are built against BASE_URL."""
+    if has_request_context():
+        return nullcontext()
+    app = current_app._get_current_object()
+    return app.test_request_context(base_url=app.config["BASE_URL"])
+
+
+def external_url(endpoint: str, **values) -> str:
+    """The full address of a page, for a message (also from the worker or the CLI)."""
+    with _request_context():
+        return url_for(endpoint, _external=True, **values)
+
+
 def render_email(template: str, language: str, **context) -> tuple[str, str]:
     """Render ``notifications/email/<template>.txt`` in ``language``: (subject, body).
 
     The template's first line is ``Subject: ...``, then a blank line, then the body.
     Outside a request (the CLI), links are built against BASE_URL.
     """
-    app = current_app._get_current_object()
-    request_context = (
-        nullcontext()
-        if has_request_context()
-        else app.test_request_context(base_url=app.config["BASE_URL"])
-    )
-    with request_context, force_locale(babel_locale_for(language)):
+    with _request_context(), force_locale(babel_locale_for(language)):
         text = render_template(f"notifications/email/{template}.txt", language=language, **context)
     head, _, body = text.lstrip().partition("\n")
     if not head.startswith("Subject:"):
@@ -81,7 +89,7 @@ def queue_email(
             for a in attachments
         ],
     )
-    return _queued(message)
+    return add_to_outbox(message)
 
 
 def queue_short(
@@ -118,7 +126,7 @@ def queue_short(
         ),
         parameters=parameters,
     )
-    return _queued(message)
+    return add_to_outbox(message)
 
 
 @dataclass(frozen=True)
@@ -141,7 +149,8 @@ class Routing:
         }
 
 
-def _queued(message: OutboxMessage) -> OutboxMessage:
+def add_to_outbox(message: OutboxMessage) -> OutboxMessage:
+    """Add a row written by one of the queue functions; a pending one leaves after commit."""
     db.session.add(message)
     db.session.flush()
     if message.status == OutboxStatus.PENDING:

@@ -54,6 +54,11 @@ SHORT_MESSAGES = {
             _l("Active Labs: the {group} lesson of {date} is cancelled for {child}. {link}"),
         ),
         ShortMessage(
+            "lesson_moved",
+            ("child", "group", "date", "link"),
+            _l("Active Labs: the {group} lesson of {child} moves to {date}. {link}"),
+        ),
+        ShortMessage(
             "cohort_cancelled",
             ("child", "group", "link"),
             _l(

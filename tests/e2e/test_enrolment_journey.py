@@ -149,7 +149,7 @@ def test_last_seat_waiting_list_withdrawal_and_an_offer_accepted_from_the_email(
     expect(page).to_have_url(re.compile(r"/login\?next=%2Foffers%2F"))
     log_in(ui, SECOND_PARENT)
     expect(page).to_have_url(re.compile(r"/offers/"))
-    expect(page.get_by_text("Confirmez que Ilyas prend cette place.")).to_be_visible()
+    expect(page.get_by_text("Confirmez qu'Ilyas prend cette place.")).to_be_visible()
     ui.screenshot("enrolment-offer-fr")
     # The offer also waits on the family's page, with its deadline.
     ui.visit("/parent")
