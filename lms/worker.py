@@ -84,6 +84,15 @@ def forget_submissions() -> str | None:
     return f"form submissions forgotten: {count}" if count else None
 
 
+def forget_device_changes() -> str | None:
+    """Records of the instructors' offline changes older than a week are no longer needed."""
+    from lms.attendance.sync import forget_old_changes
+
+    count = forget_old_changes()
+    db.session.commit()
+    return f"offline roll-call changes forgotten: {count}" if count else None
+
+
 def default_jobs(app: Flask) -> list[Job]:
     config = app.config
     return [
@@ -91,6 +100,7 @@ def default_jobs(app: Flask) -> list[Job]:
         Job("offers", config["WORKER_OFFERS_SECONDS"], expire_offers),
         Job("purge", config["WORKER_PURGE_SECONDS"], purge),
         Job("submissions", config["WORKER_PURGE_SECONDS"], forget_submissions),
+        Job("offline changes", config["WORKER_PURGE_SECONDS"], forget_device_changes),
     ]
 
 

@@ -98,4 +98,5 @@ def test_the_default_schedule_comes_from_the_settings(app):
         "offers": app.config["WORKER_OFFERS_SECONDS"],
         "purge": app.config["WORKER_PURGE_SECONDS"],
         "submissions": app.config["WORKER_PURGE_SECONDS"],
+        "offline changes": app.config["WORKER_PURGE_SECONDS"],
     }

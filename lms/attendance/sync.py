@@ -18,11 +18,11 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lms.accounts.models import User
@@ -340,3 +340,14 @@ def _apply_checkout(change: DeviceChange, lesson: Lesson, *, actor: User, now: d
         lesson, child, actor=actor, collector=change.collector, at=min(change.made_at, now), now=now
     )
     return Answer(id=change.id, outcome=SyncOutcome.APPLIED)
+
+
+# The device keeps its data 48 hours; a change still queued after a week is not replayed.
+KEEP_CHANGES = timedelta(days=7)
+
+
+def forget_old_changes(now: datetime | None = None) -> int:
+    """Delete the records of device changes older than KEEP_CHANGES (the worker's job)."""
+    cutoff = (now or utcnow()) - KEEP_CHANGES
+    result = db.session.execute(delete(OfflineChange).where(OfflineChange.received_at < cutoff))
+    return result.rowcount or 0

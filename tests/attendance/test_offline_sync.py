@@ -243,3 +243,16 @@ def test_the_page_links_its_manifest_and_the_worker_is_scoped_to_it(term, login_
 def test_logout_clears_the_phone(term, login_as):
     response = login_as(term.lead).post("/logout")
     assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_the_worker_forgets_change_records_after_a_week_and_not_before(term, login_as, ctx):
+    from lms.attendance.sync import KEEP_CHANGES, forget_old_changes
+
+    send(login_as(term.lead), change(term))
+    received = db.session.scalar(select(OfflineChange.received_at))
+    assert forget_old_changes(received + KEEP_CHANGES - timedelta(minutes=1)) == 0
+    assert count(OfflineChange) == 1
+    assert forget_old_changes(received + KEEP_CHANGES + timedelta(minutes=1)) == 1
+    assert count(OfflineChange) == 0
+    # The mark itself stays: only the record that made replays harmless goes.
+    assert count(AttendanceMark) == 1
