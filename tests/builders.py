@@ -8,14 +8,16 @@ Each caller passes the names, dates and prices its assertions rely on.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import update
 
 from lms.accounts.models import User
+from lms.clock import local_instant, local_today
 from lms.courses.catalogue import CourseDetails, create_course
 from lms.courses.cohorts import CohortPlan, create_cohort
-from lms.courses.models import Cohort, CohortStatus, Course, Room
+from lms.courses.models import Cohort, CohortStatus, Course, Lesson, Room
+from lms.database import utcnow
 from lms.enrolment.models import SEAT_STATUSES, Enrolment, EnrolmentStatus
 from lms.extensions import db
 from lms.families.children import add_child
@@ -165,3 +167,31 @@ def finished_group(
         for kid in children
     ]
     return cohort, enrolments
+
+
+def group_with_a_lesson_under_way(
+    actor: User, *, room: Room, lead: User, capacity: int | None = None
+) -> tuple[Cohort, Lesson]:
+    """A group of the robotics course from a week ago to a week ahead, on today's weekday,
+    whose lesson today started ten minutes ago (never before midnight): the roll call is open."""
+    today = local_today()
+    plan = CohortPlan(
+        course=robotics_course(actor),
+        room=room,
+        lead=lead,
+        start_date=today - timedelta(days=7),
+        end_date=today + timedelta(days=7),
+        weekdays=[today.weekday()],
+        start_time=time(10, 0),
+        **({"capacity": capacity} if capacity is not None else {}),
+    )
+    cohort = create_cohort(plan, actor=actor, status=CohortStatus.OPEN, allow_past=True)
+    start = max(utcnow() - timedelta(minutes=10), local_instant(today, time(0)))
+    start = start.replace(second=0, microsecond=0)
+    todays = next(lesson for lesson in cohort.lessons if lesson.local_start.date() == today)
+    db.session.execute(
+        update(Lesson)
+        .where(Lesson.id == todays.id)
+        .values(starts_at=start, ends_at=start + timedelta(minutes=90))
+    )
+    return cohort, todays

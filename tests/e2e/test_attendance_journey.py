@@ -8,14 +8,10 @@ import re
 from datetime import UTC, datetime, time, timedelta
 
 from playwright.sync_api import expect
-from sqlalchemy import update
 
 from lms.accounts.services import create_user
-from lms.clock import local_instant, local_today
-from lms.courses.cohorts import CohortPlan, create_cohort
-from lms.courses.models import Lesson
+from lms.clock import local_today
 from lms.courses.scheduling import create_room
-from lms.database import utcnow
 from lms.extensions import db
 from lms.families.children import save_health, set_photo_consent
 from lms.families.contacts import Person, add_contact
@@ -52,30 +48,7 @@ def _world(app) -> dict:
         )
         today = local_today()
         room = create_room(actor=coordinator, name="Salle Ada Lovelace", capacity=14)
-        course = builders.robotics_course(coordinator)
-        cohort = create_cohort(
-            CohortPlan(
-                course=course,
-                room=room,
-                lead=lead,
-                start_date=today - timedelta(days=7),
-                end_date=today + timedelta(days=7),
-                weekdays=[today.weekday()],
-                start_time=time(10, 0),
-            ),
-            actor=coordinator,
-            status="open",
-            allow_past=True,
-        )
-        # Today's lesson started ten minutes ago (never before midnight).
-        start = max(utcnow() - timedelta(minutes=10), local_instant(today, time(0)))
-        start = start.replace(second=0, microsecond=0)
-        todays = next(lesson for lesson in cohort.lessons if lesson.local_start.date() == today)
-        db.session.execute(
-            update(Lesson)
-            .where(Lesson.id == todays.id)
-            .values(starts_at=start, ends_at=start + timedelta(minutes=90))
-        )
+        cohort, todays = builders.group_with_a_lesson_under_way(coordinator, room=room, lead=lead)
         born = today.replace(year=today.year - 9, day=1)
         yasmine = builders.child(
             karim,

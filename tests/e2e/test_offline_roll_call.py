@@ -9,17 +9,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from playwright.sync_api import expect
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.attendance.models import AttendanceChange, AttendanceMark, Checkout, OfflineChange
 from lms.attendance.roll_call import MarkEntry, save_roll_call
-from lms.clock import local_instant, local_today
-from lms.courses.cohorts import CohortPlan, create_cohort
+from lms.clock import local_today
 from lms.courses.models import Lesson
 from lms.courses.scheduling import create_room
-from lms.database import utcnow
 from lms.extensions import db
 from lms.families.models import ContactKind, ContactPerson
 from tests import builders
@@ -49,28 +47,8 @@ def _world(app) -> dict:
         )
         today = local_today()
         room = create_room(actor=coordinator, name="Salle Ada Lovelace", capacity=30)
-        cohort = create_cohort(
-            CohortPlan(
-                course=builders.robotics_course(coordinator),
-                room=room,
-                lead=lead,
-                capacity=30,
-                start_date=today - timedelta(days=7),
-                end_date=today + timedelta(days=7),
-                weekdays=[today.weekday()],
-                start_time=time(10, 0),
-            ),
-            actor=coordinator,
-            status="open",
-            allow_past=True,
-        )
-        start = max(utcnow() - timedelta(minutes=10), local_instant(today, time(0)))
-        start = start.replace(second=0, microsecond=0)
-        todays = next(lesson for lesson in cohort.lessons if lesson.local_start.date() == today)
-        db.session.execute(
-            update(Lesson)
-            .where(Lesson.id == todays.id)
-            .values(starts_at=start, ends_at=start + timedelta(minutes=90))
+        cohort, todays = builders.group_with_a_lesson_under_way(
+            coordinator, room=room, lead=lead, capacity=30
         )
         born = today.replace(year=today.year - 9, day=1)
         joined = datetime.combine(today - timedelta(days=20), time(9), tzinfo=UTC)
