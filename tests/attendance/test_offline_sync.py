@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from lms.attendance.models import AttendanceChange, AttendanceMark, Checkout, OfflineChange
 from lms.extensions import db
 from tests.attendance.conftest import NOW, mark
+from tests.conftest import PASSWORD, login
+from tests.enrolment.test_concurrency import run_at_once
 
 SYNC = "/attendance/offline/sync"
 DATA = "/attendance/offline/data.json"
@@ -256,3 +258,29 @@ def test_the_worker_forgets_change_records_after_a_week_and_not_before(term, log
     assert count(OfflineChange) == 0
     # The mark itself stays: only the record that made replays harmless goes.
     assert count(AttendanceMark) == 1
+
+
+@pytest.mark.committed
+def test_the_same_change_from_two_connections_at_once_is_recorded_once(app, term):
+    """A retry that races the first copy (the page and the service worker sending together):
+    two connections, the same UUID, released at the same instant, then once more later."""
+    first = change(term, status="late", note="Arrived at 14:40")
+    phones = []
+    for _ in range(3):
+        phone = app.test_client()
+        assert login(phone, term.lead, PASSWORD).status_code == 302
+        phones.append(phone)
+
+    answers, errors = run_at_once([lambda p=p: send(p, first) for p in phones[:2]])
+    answers.append(send(phones[2], first))
+
+    assert errors == []
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    results = [a.json["results"][0] for a in answers]
+    assert sorted(r["duplicate"] for r in results) == [False, True, True]
+    assert {r["outcome"] for r in results} == {"applied"}
+    with app.app_context():
+        marks = db.session.scalars(select(AttendanceMark)).all()
+        assert [(m.status, m.note, m.version) for m in marks] == [("late", "Arrived at 14:40", 1)]
+        assert count(AttendanceChange) == 1
+        assert count(OfflineChange) == 1
