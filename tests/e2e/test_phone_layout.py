@@ -45,7 +45,7 @@ def demo(live_app) -> Iterator[None]:
     """The demo data in the live server's database, for this module's tests."""
     with live_app.app_context(), warnings.catch_warnings():
         # Seeding the demo trips this SQLAlchemy warning on request-shape too
-        # (tests/certificates/test_demo.py fails on it); it is not what this module tests.
+        # (tests/test_demo.py fails on it); it is not what this module tests.
         warnings.filterwarnings("ignore", "Identity map already had an identity", SAWarning)
         seed_demo()
         db.session.commit()
