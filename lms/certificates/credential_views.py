@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from lms.certificates import credentials, keys, services
+from lms.certificates import baking, credentials, keys, services
 from lms.certificates.codes import normalize_code
 from lms.certificates.models import Certificate
 from lms.errors import render_error
@@ -50,6 +50,20 @@ def credential_json(code: str):
 def credential_jwt(code: str):
     token = credentials.sign(_public_credential(code))
     return _attachment(token, credentials.MEDIA_TYPE, f"{normalize_code(code)}.jwt")
+
+
+@bp.get("/verify/<code>/badge.png")
+@limiter.limit(_verify_limit)
+def badge_png(code: str):
+    """The track's badge image with the signed credential baked in (Open Badges "Baking")."""
+    payload = _public_credential(code)
+    track = payload["credentialSubject"]["achievement"]["fieldOfStudy"]
+    image = baking.bake(baking.badge_image(track), credentials.sign(payload))
+    return Response(
+        image,
+        mimetype="image/png",
+        headers={"Content-Disposition": f'attachment; filename="{normalize_code(code)}.png"'},
+    )
 
 
 @bp.errorhandler(keys.SigningKeyError)

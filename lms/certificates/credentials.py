@@ -109,7 +109,7 @@ def credential(
             "description": f"{data['course_title_fr']} — {data['course_title_ar']}",
             "criteria": {"narrative": criteria},
             "image": {
-                "id": url("static", filename=f"img/certificates/{_track_file(data['track'])}"),
+                "id": url("static", filename=f"img/badges/{data['track']}.png"),
                 "type": "Image",
             },
             "fieldOfStudy": data["track"],
@@ -155,10 +155,6 @@ def credential(
         },
         "credentialSchema": [{"id": SCHEMA_URL, "type": "1EdTechJsonSchemaValidator2019"}],
     }
-
-
-def _track_file(track: str) -> str:
-    return f"{track.replace('_', '-')}.svg"
 
 
 def sign(payload: dict) -> str:

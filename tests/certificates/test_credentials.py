@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import stat
@@ -10,9 +11,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from PIL import Image
 
 from lms.accounts.models import User
-from lms.certificates import credentials, keys, services
+from lms.certificates import baking, credentials, keys, services
 from lms.certificates.models import Certificate
 from lms.courses.models import Cohort
 from lms.extensions import db
@@ -161,3 +163,42 @@ def test_the_keys_command(app):
     listed = runner.invoke(args=["lms", "keys", "list"]).output
     assert "active" in listed
     assert "published" in listed
+
+
+def test_the_badge_image_carries_the_signed_credential(client, issued):
+    response = client.get(f"/verify/{issued[0]}/badge.png")
+    assert response.status_code == 200
+    assert response.mimetype == "image/png"
+    assert f'filename="{issued[0]}.png"' in response.headers["Content-Disposition"]
+    image = Image.open(io.BytesIO(response.data))
+    image.load()  # the chunk spliced in leaves a valid PNG (CRCs checked)
+    assert image.size == (400, 400)
+    # Pillow reads the iTXt chunk the way any wallet would.
+    token = image.text["openbadgecredential"]
+    assert token == baking.baked_credential(response.data)
+    jwks, status = _published(client)
+    checked = credentials.verify_token(token, jwks, status)
+    assert checked.signed
+    assert not checked.revoked
+    assert checked.credential["id"].endswith(f"/verify/{issued[0]}/credential.json")
+    achievement = checked.credential["credentialSubject"]["achievement"]
+    assert achievement["image"]["id"].endswith(
+        f"/static/img/badges/{achievement['fieldOfStudy']}.png"
+    )
+    assert client.get(achievement["image"]["id"].split("localhost", 1)[-1]).status_code == 200
+
+
+def test_baking_again_replaces_the_credential_and_a_non_png_is_refused():
+    image = baking.badge_image("coding")
+    assert baking.baked_credential(image) is None
+    twice = baking.bake(baking.bake(image, "first.token.sig"), "second.token.sig")
+    assert baking.baked_credential(twice) == "second.token.sig"
+    assert twice.count(baking.KEYWORD) == 1
+    with pytest.raises(baking.NotAPng):
+        baking.bake(b"GIF89a not a png", "x.y.z")
+    with pytest.raises(baking.NotAPng):
+        baking.bake(image[:40], "x.y.z")
+
+
+def test_an_unknown_code_has_no_badge(client, issued):
+    assert client.get("/verify/AL-NOPE-0000/badge.png").status_code == 404
