@@ -75,6 +75,10 @@ def cohort_certificates(cohort_id: int):
         reissue_form=ReissueForm(),
         eligible_count=len(eligible),
         waiting_count=len(waiting),
+        # Their certificate would show the Latin name on its Arabic side too.
+        without_arabic_name=[
+            result.enrolment.child for result in waiting if not result.enrolment.child.full_name_ar
+        ],
     )
 
 

@@ -208,6 +208,12 @@ def child_alerts(child: Child) -> list[ChildAlert]:
             alerts.append(ChildAlert(missing[kind], False))
         elif record.notice_version != versions[kind]:
             alerts.append(ChildAlert(outdated[kind], False))
+    if not child.full_name_ar:
+        alerts.append(
+            ChildAlert(
+                _l("No name in Arabic letters: add it for the Arabic side of certificates."), False
+            )
+        )
     return alerts
 
 

@@ -204,3 +204,18 @@ def test_the_page_counts_the_children_still_without_a_certificate(app, client, f
     page = client.get(f"/coordinator/cohorts/{finished.cohort}/certificates").get_data(as_text=True)
     assert "Chacun d’eux a déjà un certificat." in page
     assert "pas encore de certificat" not in page
+
+
+def test_the_issue_page_lists_the_children_without_an_arabic_name_until_issued(
+    app, client, finished
+):
+    login(client, user(app, finished.coordinator))
+    page = client.get(f"/coordinator/cohorts/{finished.cohort}/certificates")
+    notice = page.get_data(as_text=True).split('id="without-arabic-name"')[1].split("</div>")[0]
+    assert "2 enfants" in notice
+    assert "Adam Alaoui" in notice
+    assert "ريم بناني" in notice
+    assert "Yasmine" not in notice  # her parents gave her name in Arabic letters
+    client.post(f"/coordinator/cohorts/{finished.cohort}/certificates/issue")
+    page = client.get(f"/coordinator/cohorts/{finished.cohort}/certificates")
+    assert 'id="without-arabic-name"' not in page.get_data(as_text=True)

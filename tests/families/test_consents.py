@@ -126,3 +126,11 @@ def test_only_guardians_decide(child, other_parent, coordinator):
 def test_unknown_consent_kinds_are_refused(parent, child):
     with pytest.raises(DomainError, match="Unknown kind"):
         record_consent(child, actor=get(parent), kind="marketing", granted=True)
+
+
+def test_a_child_without_an_arabic_name_has_a_quiet_reminder(child):
+    reminder = "No name in Arabic letters: add it for the Arabic side of certificates."
+    assert reminder not in [str(a) for a in child_alerts(child)]
+    child.first_name_ar = child.last_name_ar = None
+    [alert] = [a for a in child_alerts(child) if str(a) == reminder]
+    assert not alert.urgent
