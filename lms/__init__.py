@@ -16,7 +16,7 @@ from lms.attendance import offline_views
 from lms.attendance import views as attendance
 from lms.attendance import wiring as attendance_wiring
 from lms.audit import views as audit
-from lms.certificates import credential_views
+from lms.certificates import credential_views, signature_views
 from lms.certificates import views as certificates
 from lms.certificates import wiring as certificates_wiring
 from lms.courses import views as courses
@@ -82,6 +82,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(families.bp)
     app.register_blueprint(certificates.bp)
     app.register_blueprint(credential_views.bp)
+    app.register_blueprint(signature_views.bp)
     app.register_blueprint(attendance.bp)
     app.register_blueprint(offline_views.bp)
     app.register_blueprint(enrolment.bp)

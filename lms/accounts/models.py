@@ -49,6 +49,9 @@ class User(UserMixin, db.Model):
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # A new address asked for, waiting for its confirmation link to be opened.
     pending_email: Mapped[str | None] = mapped_column(String(254))
+    # The file name (SHA-256 and kind) of the image this staff member signs certificates with
+    # (lms/certificates/signatures.py); None: certificates show the typed name.
+    signature_image: Mapped[str | None] = mapped_column(String(80))
     # The secret part of the user's private calendar feed URL (courses domain); None: no feed.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 

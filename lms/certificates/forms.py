@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -61,4 +62,13 @@ class VerifyForm(Form):
             "spellcheck": "false",
             "dir": "ltr",
         },
+    )
+
+
+class SignatureForm(Form):
+    image = FileField(
+        _l("Signature image (PNG or SVG)"),
+        validators=[FileRequired(_l("Choose a file."))],
+        description=_l("A scan or a drawing on a white or transparent background."),
+        render_kw={"accept": "image/png,image/svg+xml,.png,.svg"},
     )

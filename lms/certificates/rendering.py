@@ -115,7 +115,8 @@ class StaticOnlyFetcher(URLFetcher):
     def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
         """Serve a static file or an image made for this rendering; refuse every other URL."""
         if url.startswith(GENERATED) and url in self.generated:
-            return URLFetcherResponse(url, self.generated[url], {"Content-Type": "image/png"})
+            kind = "image/svg+xml" if url.endswith(".svg") else "image/png"
+            return URLFetcherResponse(url, self.generated[url], {"Content-Type": kind})
         path = self.path_for(url)
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": content_type})
@@ -222,8 +223,22 @@ def _prepare(data: Mapping[str, Any]) -> dict[str, Any]:
         "same_year": start.year == end.year,
         "issue_date": _as_date(data["issue_date"]),
         "instructors": instructors,
+        **_signers(data, len(instructors)),
         "name_size": _size_class(longest_name, (17, 24, 34) if wide else (14, 20, 28)),
         "title_size": _size_class(longest_title, (40, 64, 90) if wide else (28, 44, 64)),
+    }
+
+
+def _signers(data: Mapping[str, Any], instructors: int) -> dict[str, Any]:
+    """Which signature images the page shows: only those whose bytes came with the data."""
+    images = dict(data.get("signature_images") or {})
+    wanted = data.get("signatures") or {}
+    shown = [name for name in wanted.get("instructors", [])[:instructors] if name in images]
+    coordinator = wanted.get("coordinator")
+    return {
+        "signature_images": images,
+        "instructor_signatures": shown,
+        "coordinator_signature": coordinator if coordinator in images else None,
     }
 
 
@@ -285,6 +300,9 @@ class _Renderer:
         self.fetcher.generated = {
             f"{GENERATED}qr/{c['code']}.png": qr_png(c["verification_url"]) for c in certificates
         }
+        for c in certificates:
+            for name, image in c["signature_images"].items():
+                self.fetcher.generated[f"{GENERATED}signatures/{name}"] = image
         html = self.template.render(certificates=certificates, generated=GENERATED)
         # The track backgrounds stay parsed across renderings; each QR code is used once.
         cache = dict(self.image_cache)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from lms.accounts.contact import cohort_topic, notify
 from lms.accounts.models import User
 from lms.audit import services as audit
-from lms.certificates import rendering
+from lms.certificates import rendering, signatures
 from lms.certificates.codes import new_code, normalize_code
 from lms.certificates.filenames import safe_filename
 from lms.certificates.models import Certificate, CertificateStatus
@@ -170,7 +170,27 @@ def certificate_data(
         "instructors": [member.instructor.full_name for member in staff],
         "coordinator": coordinator.full_name,
         "languages": list(languages),
+        **_signatures(coordinator, [member.instructor for member in staff]),
     }
+
+
+def _signatures(coordinator: User, instructors: Sequence[User]) -> dict:
+    """The signature images of the signers, by file name; nothing when none has one (the
+    data, and so the PDF, of a certificate with typed names stays what it always was)."""
+    names = [instructor.signature_image for instructor in instructors]
+    if not coordinator.signature_image and not any(names):
+        return {}
+    return {"signatures": {"coordinator": coordinator.signature_image, "instructors": names}}
+
+
+def _for_rendering(data: dict) -> dict:
+    """The stored data with the bytes of its signature images, which the renderer needs."""
+    wanted = data.get("signatures")
+    if not wanted:
+        return data
+    names = [wanted.get("coordinator"), *wanted.get("instructors", [])]
+    images = {name: signatures.read(name) for name in names if name}
+    return {**data, "signature_images": {k: v for k, v in images.items() if v is not None}}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,7 +229,7 @@ def certificate_pdf(certificate: Certificate) -> bytes:
         pdf = path.read_bytes()
         if hashlib.sha256(pdf).hexdigest() == certificate.pdf_sha256:
             return pdf
-    pdf = rendering.render_certificate(certificate.data)
+    pdf = rendering.render_certificate(_for_rendering(certificate.data))
     if hashlib.sha256(pdf).hexdigest() != certificate.pdf_sha256:
         raise CertificateFileError(
             f"certificate {certificate.code}: the regenerated file differs from the issued one"
@@ -296,7 +316,7 @@ def _create(
         )
     if not certificates:
         return []
-    files = rendering.render_certificate_files([c.data for c in certificates])
+    files = rendering.render_certificate_files([_for_rendering(c.data) for c in certificates])
     for certificate, pdf in zip(certificates, files, strict=True):
         old = supersede.get(certificate.enrolment.id)
         if old is not None:
