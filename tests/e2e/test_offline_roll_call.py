@@ -210,3 +210,34 @@ def test_logout_leaves_nothing_on_the_phone(ui, live_app):
     databases = page.evaluate("indexedDB.databases().then(list => list.map(d => d.name))")
     assert "lms-offline-roll-call" not in databases or page.evaluate(stored) == 0
     assert page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
+
+
+def test_logging_out_sends_the_waiting_changes_first_or_asks(ui, live_app):
+    world = _world(live_app)
+    _log_in(ui, INSTRUCTOR)
+    page = _open_offline_page(ui)
+    page.context.set_offline(True)
+    first = world["children"][0]
+    page.locator(f"[data-child='{first}'] label.seg-present").click()
+    expect(page.locator("[data-waiting]")).to_have_attribute("data-count", "1")
+    # Back online, but the server does not answer the sync: the change stays on the phone.
+    page.route("**/attendance/offline/sync", lambda route: route.abort())
+    page.context.set_offline(False)
+
+    with page.expect_event("dialog") as asked:
+        page.get_by_role("button", name="Se déconnecter").click()
+    assert "n’ont pas encore atteint le serveur" in asked.value.message
+    asked.value.dismiss()
+    expect(page.locator("[data-waiting]")).to_have_attribute("data-count", "1")
+    assert "/login" not in page.url
+    assert _count(live_app, AttendanceMark) == 0
+
+    # With the server reachable again, logging out sends the change, then logs out.
+    page.unroute("**/attendance/offline/sync")
+    asked_again = []
+    page.on("dialog", lambda dialog: asked_again.append(dialog.message))
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url("**/login")
+    assert asked_again == []
+    with _reading(live_app):
+        assert db.session.scalars(select(AttendanceMark)).one().child_id == first

@@ -1,6 +1,37 @@
 // Progressive enhancement only: every page works without this file.
 "use strict";
 
+// Logging out clears the offline roll call's data on the phone (Clear-Site-Data). Changes
+// still waiting there are sent first; if they cannot be, the instructor is asked.
+const OFFLINE_DATABASE = "lms-offline-roll-call";
+
+async function unsentChanges() {
+  if (!window.offlineStore || !indexedDB.databases) return 0;
+  const names = (await indexedDB.databases()).map((database) => database.name);
+  if (!names.includes(OFFLINE_DATABASE)) return 0;
+  return (await window.offlineStore.pending()).length;
+}
+
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!form.dataset.unsentQuestion || form.dataset.checked) return;
+  event.preventDefault();
+  event.stopImmediatePropagation();
+  let waiting = 0;
+  try {
+    waiting = await unsentChanges();
+    if (waiting) {
+      await window.offlineStore.flush(form.dataset.dataUrl, form.dataset.syncUrl);
+      waiting = await unsentChanges();
+    }
+  } catch (error) {
+    // No network, or the server did not answer: the changes are still on the phone.
+  }
+  if (waiting && !window.confirm(form.dataset.unsentQuestion)) return;
+  form.dataset.checked = "1";
+  form.requestSubmit(event.submitter || undefined);
+}, true); // capture: before the offline page's own logout handler, which clears the phone
+
 document.addEventListener("submit", (event) => {
   const form = event.target;
   const button = event.submitter;

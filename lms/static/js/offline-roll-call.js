@@ -401,11 +401,14 @@
     }
     await navigator.serviceWorker.register(workerUrl, { scope });
     const registration = await navigator.serviceWorker.ready;
+    // Each once: the cache refuses a list that names a file twice.
     const urls = [
-      scope,
-      ...Array.from(document.querySelectorAll("link[rel=stylesheet], link[rel=icon], link[rel=manifest], script[src]")).map(
-        (node) => node.href || node.src,
-      ),
+      ...new Set([
+        scope,
+        ...Array.from(document.querySelectorAll("link[rel=stylesheet], link[rel=icon], link[rel=manifest], script[src]")).map(
+          (node) => node.href || node.src,
+        ),
+      ]),
     ];
     if (!navigator.onLine) {
       root.dataset.offlineReady = "yes";
