@@ -97,7 +97,7 @@ def offline_bundle(user: User, *, now: datetime) -> dict:
                 "id": lesson.id,
                 "title": lesson.cohort.course.title(current_language()),
                 "when": format_datetime(lesson.starts_at, "EEEE d MMMM, HH:mm"),
-                "room": lesson.room.name if lesson.room else "",
+                "room": lesson.room.name_in(current_language()) if lesson.room else "",
                 "cancelled": lesson.is_cancelled,
                 "starts_at": _iso(lesson.starts_at),
                 "opens_at": _iso(marking_opens_at(lesson)),

@@ -152,15 +152,24 @@ class Room(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     site: Mapped[str] = mapped_column(String(120))
     name: Mapped[str] = mapped_column(String(80))
+    # The name as Arabic pages show it; the French one when there is none.
+    name_ar: Mapped[str | None] = mapped_column(String(80))
     capacity: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def __repr__(self) -> str:
         return f"<Room {self.id} {self.name!r}>"
 
+    def name_in(self, language: str) -> str:
+        """The room's name in ``language``: Arabic when it has one, else its name."""
+        return self.name_ar if language == "ar" and self.name_ar else self.name
+
     @property
     def label(self) -> str:
-        return f"{self.name} — {self.site}"
+        """Name and site, in the language of the page being shown (forms' choices)."""
+        from lms.i18n import current_language
+
+        return f"{self.name_in(current_language())} — {self.site}"
 
 
 class Closure(db.Model):

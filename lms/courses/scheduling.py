@@ -50,19 +50,29 @@ def _check_room(room: Room | None, *, site: str, name: str, capacity: int) -> No
         raise DomainError(_l("This site already has a room with this name."), field="name")
 
 
-def create_room(*, actor: User, name: str, capacity: int, site: str | None = None) -> Room:
+def create_room(
+    *, actor: User, name: str, capacity: int, site: str | None = None, name_ar: str | None = None
+) -> Room:
     """Add a room at a site (the default site unless another is given)."""
     require_timetable_manager(actor)
     site = (site or "").strip() or current_app.config["DEFAULT_SITE"]
     name = (name or "").strip()
     _check_room(None, site=site, name=name, capacity=capacity)
-    room = Room(site=site, name=name, capacity=capacity)
+    room = Room(site=site, name=name, name_ar=(name_ar or "").strip() or None, capacity=capacity)
     db.session.add(room)
     db.session.flush()
     return room
 
 
-def update_room(room: Room, *, actor: User, name: str, capacity: int, site: str) -> Room:
+def update_room(
+    room: Room,
+    *,
+    actor: User,
+    name: str,
+    capacity: int,
+    site: str,
+    name_ar: str | None = None,
+) -> Room:
     """Rename or resize a room; never below the capacity of a running cohort that uses it."""
     require_timetable_manager(actor)
     site = (site or "").strip() or current_app.config["DEFAULT_SITE"]
@@ -89,6 +99,7 @@ def update_room(room: Room, *, actor: User, name: str, capacity: int, site: str)
             field="capacity",
         )
     room.site, room.name, room.capacity = site, name, capacity
+    room.name_ar = (name_ar or "").strip() or None
     db.session.flush()
     return room
 

@@ -18,7 +18,10 @@ from lms.courses.scheduling import create_room
 from lms.courses.timetables import week_start
 from lms.extensions import db
 
-ROOMS = [("Salle Ada Lovelace", 14), ("Atelier Al-Jazari", 12)]
+ROOMS = [
+    ("Salle Ada Lovelace", "قاعة آدا لوفلايس", 14),
+    ("Atelier Al-Jazari", "ورشة الجزري", 12),
+]
 
 # Fixed public holidays (month, day, label) of a school year from September to August.
 FIXED_HOLIDAYS = [
@@ -164,7 +167,8 @@ def seed(people: dict[str, User], *, today: date | None = None) -> dict:
         return {"courses": 0, "cohorts": 0}
     seed_closures(today)
     rooms = [
-        create_room(actor=coordinator, name=name, capacity=capacity) for name, capacity in ROOMS
+        create_room(actor=coordinator, name=name, name_ar=name_ar, capacity=capacity)
+        for name, name_ar, capacity in ROOMS
     ]
     courses: dict[str, Course] = {}
     for (

@@ -613,3 +613,39 @@ def test_a_closure_form_cancels_the_planned_lessons_when_asked(as_coordinator, c
         select(Lesson).where(Lesson.cohort_id == cohort.id, Lesson.status == LessonStatus.CANCELLED)
     )
     assert lesson.note == "Coupure d'électricité"
+
+
+def test_a_room_has_a_name_for_the_arabic_pages(as_coordinator, staff, cohort):
+    room = cohort.room
+    response = as_coordinator.post(
+        f"/coordinator/rooms/{room.id}/edit",
+        data={
+            "name": room.name,
+            "name_ar": "  قاعة آدا لوفلايس ",
+            "site": "Technopark de Tanger",
+            "capacity": "14",
+        },
+    )
+    assert response.status_code == 302
+    assert room.name_ar == "قاعة آدا لوفلايس"
+    form = text(as_coordinator.get(f"/coordinator/rooms/{room.id}/edit"))
+    assert 'value="قاعة آدا لوفلايس"' in form
+    page = f"/coordinator/cohorts/{cohort.id}"
+    assert "قاعة آدا لوفلايس" not in text(as_coordinator.get(page))  # French page
+    as_coordinator.post("/language", data={"language": "ar"})
+    arabic = text(as_coordinator.get(page))
+    assert "قاعة آدا لوفلايس" in arabic
+    assert "Salle Ada Lovelace" not in arabic
+    # Emptied, the Arabic pages show the room's name again.
+    as_coordinator.post(
+        f"/coordinator/rooms/{room.id}/edit",
+        data={"name": room.name, "name_ar": "", "site": "Technopark de Tanger", "capacity": "14"},
+    )
+    assert room.name_ar is None
+    assert "Salle Ada Lovelace" in text(as_coordinator.get(page))
+    too_long = as_coordinator.post(
+        f"/coordinator/rooms/{room.id}/edit",
+        data={"name": room.name, "name_ar": "ق" * 81, "site": "Technopark", "capacity": "14"},
+    )
+    assert too_long.status_code == 422
+    assert room.name_ar is None

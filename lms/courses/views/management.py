@@ -190,6 +190,7 @@ def room_new():
         room = create_room(
             actor=current_user,
             name=form.name.data,
+            name_ar=form.name_ar.data,
             site=form.site.data,
             capacity=form.capacity.data,
         )
@@ -205,11 +206,13 @@ def room_edit(room_id: int):
     form = RoomForm()
     if request.method == "GET":
         form.name.data, form.site.data, form.capacity.data = room.name, room.site, room.capacity
+        form.name_ar.data = room.name_ar
     if form.validate_on_submit():
         update_room(
             room,
             actor=current_user,
             name=form.name.data,
+            name_ar=form.name_ar.data,
             site=form.site.data,
             capacity=form.capacity.data,
         )

@@ -31,6 +31,7 @@ from lms.courses.models import (
     InstructionLanguage,
     LessonStatus,
     Level,
+    Room,
     TeachingRole,
     Track,
 )
@@ -79,6 +80,11 @@ def catalogue_names():
 @bp.app_template_filter("title_in")
 def title_in(course: Course, language: str | None = None) -> str:
     return course.title(language or current_language())
+
+
+@bp.app_template_filter("room_in")
+def room_in(room: Room, language: str | None = None) -> str:
+    return room.name_in(language or current_language())
 
 
 @bp.app_template_filter("summary_in")
