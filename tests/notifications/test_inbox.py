@@ -253,3 +253,31 @@ def test_a_family_that_said_stop_cannot_be_answered_on_that_channel(
     response = staff.post(f"/inbox/families/{parent.id}", data={"body": "Bonjour", "send": "1"})
     assert response.status_code == 422
     assert outbox_replies(app) == []
+
+
+def test_a_family_writing_first_is_recognised_by_its_consent(
+    app, client, world, parent, coordinator, provider
+):
+    with app.app_context():
+        opt_in(parent.id, urgent=("sms",))  # nothing was ever sent to the number
+    params = {"MessageSid": "SMfirst", "From": MOBILE, "To": "+212600000000", "Body": "Bonjour"}
+    assert sms_post(client, params).status_code == 200
+    unknown = {"MessageSid": "SMunknown", "From": "+212699999999", "Body": "Qui êtes-vous ?"}
+    assert sms_post(client, unknown).status_code == 200
+    with app.app_context():
+        first, stranger = db.session.scalars(
+            select(InboundMessage).order_by(InboundMessage.id)
+        ).all()
+        assert (first.sender_user_id, first.in_reply_to_id) == (parent.id, None)
+        assert stranger.sender_user_id is None
+    staff = browser(app, coordinator)
+    listing = staff.get("/inbox/")
+    assert "Karim Alaoui" in listing.text
+    assert "Qui êtes-vous ?" in listing.text  # listed, though it belongs to no family
+    response = staff.post(f"/inbox/families/{parent.id}", data={"body": "Bonjour !", "send": "1"})
+    assert response.status_code == 302
+    [answer] = outbox_replies(app)
+    assert (answer.channel, answer.recipient) == ("sms", MOBILE)
+    with app.app_context():
+        delivery.deliver_due()
+    assert provider.sms[-1]["Body"] == "Bonjour !"
