@@ -28,6 +28,7 @@ from lms.enrolment import wiring as enrolment_wiring
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
 from lms.families import data_rights as families_data_rights
 from lms.families import views as families
+from lms.messaging import inbox_views
 from lms.messaging import views as messaging
 from lms.messaging import wiring as messaging_wiring
 from lms.notifications import views as notifications
@@ -89,6 +90,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(card_views.bp)
     app.register_blueprint(transfer_views.bp)
     app.register_blueprint(messaging.bp)
+    app.register_blueprint(inbox_views.bp)
     app.register_blueprint(reports.bp)
 
     logs.init_logging(app)

@@ -32,7 +32,7 @@ from lms.families.models import (
     Guardianship,
     MedicalAccessLog,
 )
-from lms.messaging.models import Message, MessageRecipient
+from lms.messaging.models import InboxReply, Message, MessageRecipient
 from lms.notifications.models import OutboxAttachment, OutboxMessage
 from lms.submissions import FormSubmission
 
@@ -60,6 +60,7 @@ __all__ = [
     "FormSubmission",
     "GuardianInvitation",
     "Guardianship",
+    "InboxReply",
     "Lesson",
     "MedicalAccessLog",
     "Message",

@@ -17,6 +17,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from lms.accounts.contact import save_contact_choices
 from lms.accounts.models import User
 from lms.certificates.models import Certificate
 from lms.courses.catalogue import CourseDetails, create_course
@@ -27,7 +28,8 @@ from lms.enrolment import wiring
 from lms.enrolment.models import Enrolment, Payment, PrerequisiteWaiver
 from lms.extensions import db
 from lms.families.models import Child, ContactKind, ContactPerson, GuardianInvitation
-from lms.messaging.models import Message
+from lms.messaging.models import InboxReply, Message
+from lms.notifications.models import InboundMessage
 from lms.roles import Role
 from tests import builders
 from tests.conftest import PASSWORD, get, login
@@ -62,6 +64,7 @@ class World:
     full_group: int
     enrolment_id: int
     finished_enrolment_id: int
+    family_id: int  # wrote to the lab by WhatsApp: the inbox answers
 
 
 def _group(boss, course, room, lead, *, capacity: int, weekday: int) -> Cohort:
@@ -105,6 +108,23 @@ def world(app, coordinator, instructor, parent, make_user) -> World:
         builders.enrol(stranger.id, full_group.id, at=NOW)
         paying = builders.enrol(sister.id, open_group.id, at=NOW, fee_centimes=80000)
         _, [finished] = builders.finished_group(boss, course, room=room, lead=lead, children=[kid])
+        family = get(parent)
+        save_contact_choices(
+            family,
+            phone="+212612345678",
+            chosen={"urgent": ["whatsapp"], "routine": ["email"]},
+            actor=family,
+        )
+        db.session.add(
+            InboundMessage(
+                channel="whatsapp",
+                provider_message_id="wamid.world",
+                sender="+212612345678",
+                sender_user_id=family.id,
+                body="Merci !",
+                received_at=NOW,
+            )
+        )
         db.session.commit()
         return World(
             coordinator=coordinator.email,
@@ -117,6 +137,7 @@ def world(app, coordinator, instructor, parent, make_user) -> World:
             full_group=full_group.id,
             enrolment_id=paying.id,
             finished_enrolment_id=finished.id,
+            family_id=family.id,
         )
 
 
@@ -232,6 +253,12 @@ KINDS = {
             "send": "1",
         },
         lambda w: _count(Message)(w),
+    ),
+    "inbox reply": Kind(
+        "coordinator",
+        lambda w: f"/inbox/families/{w.family_id}",
+        lambda w: {"body": "À lundi.", "send": "1"},
+        lambda w: _count(InboxReply)(w),
     ),
     "closure": Kind(
         "coordinator",

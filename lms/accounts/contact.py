@@ -106,6 +106,21 @@ def is_consent_in_force(consent_id: int) -> bool:
     return consent is not None and consent.in_force
 
 
+def account_of_number(*, channel: str, phone: str) -> int | None:
+    """The guardian whose consent to ``channel`` at ``phone`` is in force (the latest given),
+    or None: a family writing first is still recognised."""
+    return db.session.scalar(
+        select(ContactConsent.user_id)
+        .where(
+            ContactConsent.channel == channel,
+            ContactConsent.phone == phone,
+            ContactConsent.withdrawn_at.is_(None),
+        )
+        .order_by(ContactConsent.granted_at.desc(), ContactConsent.id.desc())
+        .limit(1)
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Changing them
 

@@ -11,8 +11,11 @@ from lms.clock import local_today
 from lms.courses.timetables import lessons_between, upcoming_lessons_for_instructor
 from lms.database import utcnow
 from lms.enrolment.queries import family_overview
-from lms.families.children import children_of
+from lms.families.children import children_of, families_of
 from lms.messaging.services import messages_for_parent
+from lms.notifications.delivery import channel_figures, not_reached_query
+from lms.notifications.models import Channel, OutboxMessage
+from lms.querystring import arg_choice, paginate
 from lms.reports.dashboard import render_dashboard
 from lms.roles import Role
 from lms.security import role_required
@@ -81,5 +84,23 @@ def instructor_home():
 @bp.get("/coordinator")
 @role_required(Role.COORDINATOR)
 def coordinator_home():
-    # The dashboard of the current term (or of ?term=...), with the tools under it.
-    return render_dashboard()
+    # The dashboard of the current term (or of ?term=...), the channels' figures, the tools.
+    return render_dashboard(channels=channel_figures())
+
+
+@bp.get("/coordinator/not-reached")
+@role_required(Role.COORDINATOR)
+def not_reached():
+    # The urgent messages that reached their family on no channel, newest first.
+    channel = arg_choice("channel", Channel.__members__.values())
+    query = not_reached_query()
+    if channel:
+        query = query.where(OutboxMessage.channel == channel)
+    page = paginate(query, per_page=50, max_per_page=200)
+    users = {m.recipient_user_id for m in page.items if m.recipient_user_id}
+    return render_template(
+        "dashboard/not_reached.html",
+        page=page,
+        channel=channel,
+        families=families_of(users),
+    )

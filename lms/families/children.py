@@ -169,6 +169,30 @@ def children_of(user: User, *, with_details: bool = False) -> list[Child]:
     )
 
 
+class Family(NamedTuple):
+    """A guardian as the staff's lists name a family: the account and the children's names."""
+
+    guardian: User
+    children: list[str]
+
+
+def families_of(user_ids) -> dict[int, Family]:
+    """Per guardian (user id), the account and the first names of their children."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    users = db.session.scalars(select(User).where(User.id.in_(ids)))
+    families = {user.id: Family(user, []) for user in users}
+    for user_id, first_name in db.session.execute(
+        select(Guardianship.user_id, Child.first_name)
+        .join(Child, Child.id == Guardianship.child_id)
+        .where(Guardianship.user_id.in_(ids))
+        .order_by(Guardianship.user_id, Child.date_of_birth, Child.id)
+    ):
+        families[user_id].children.append(first_name)
+    return families
+
+
 class ChildAlert(NamedTuple):
     """One thing to do for a child; only an urgent one is shown in a warning's colours."""
 

@@ -7,7 +7,7 @@ from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from lms.forms import Form, optional_int
-from lms.messaging.models import BODY_MAX, SUBJECT_MAX
+from lms.messaging.models import BODY_MAX, REPLY_MAX, SUBJECT_MAX
 
 
 class MessageForm(Form):
@@ -34,3 +34,21 @@ class MessageForm(Form):
     )
     preview = SubmitField(_l("Preview"))
     send = SubmitField(_l("Send to the families"))
+
+
+class ReplyForm(Form):
+    one_time = True  # sends something: one effect per submission
+    body = TextAreaField(
+        _l("Your reply"),
+        # The service counts after line ends are made single; this only stops a request far
+        # too big to be a reply.
+        validators=[
+            DataRequired(_l("Write the reply.")),
+            Length(
+                max=2 * REPLY_MAX,
+                message=_l("A reply holds at most %(max)d characters.", max=REPLY_MAX),
+            ),
+        ],
+        render_kw={"maxlength": REPLY_MAX, "rows": 4},
+    )
+    send = SubmitField(_l("Send the reply"))

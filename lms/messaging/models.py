@@ -13,9 +13,13 @@ from lms.courses.models import Cohort, Course
 from lms.database import UTCDateTime, utcnow
 from lms.extensions import db
 from lms.labels import LabelledEnum
+from lms.notifications.models import InboundMessage, OutboxMessage
 
 SUBJECT_MAX = 150
 BODY_MAX = 5000
+# A reply from the inbox: within one WhatsApp template parameter (Meta allows 1024 characters
+# for the template's whole body) and a few SMS segments.
+REPLY_MAX = 900
 
 
 class Audience(LabelledEnum):
@@ -86,3 +90,32 @@ class MessageRecipient(db.Model):
     )
 
     message: Mapped[Message] = relationship()
+
+
+class InboxReply(db.Model):
+    """What a member of staff answered, from the inbox, to a message a family sent: the words
+    as written, and the outbox row that carries them (free-form, or the reply template)."""
+
+    __tablename__ = "inbox_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inbound_message_id: Mapped[int] = mapped_column(
+        ForeignKey("inbound_messages.id", ondelete="CASCADE"), index=True
+    )
+    outbox_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    # Sent as typed (inside the 24 hours after the family wrote), else inside the template.
+    free_form: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    inbound_message: Mapped[InboundMessage] = relationship()
+    outbox_message: Mapped[OutboxMessage | None] = relationship()
+    author: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<InboxReply {self.id} to {self.inbound_message_id}>"

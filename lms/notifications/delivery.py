@@ -340,7 +340,9 @@ def record_status(channel: str, provider_message_id: str, status: str, error: st
 
 
 def channel_figures() -> dict[str, dict[str, int]]:
-    """Per channel: messages sent (and not yet confirmed), delivered, failed."""
+    """Per channel: messages sent (and not yet confirmed), delivered, failed; and the urgent
+    messages that reached their family on no channel (``not_reached``), counted under the
+    channel tried first."""
     rows = db.session.execute(
         select(OutboxMessage.channel, OutboxMessage.status, func.count())
         .where(
@@ -351,10 +353,16 @@ def channel_figures() -> dict[str, dict[str, int]]:
         .group_by(OutboxMessage.channel, OutboxMessage.status)
     )
     figures = {
-        channel.value: dict.fromkeys(("sent", "delivered", "failed"), 0) for channel in Channel
+        channel.value: dict.fromkeys(("sent", "delivered", "failed", "not_reached"), 0)
+        for channel in Channel
     }
     for channel, status, count in rows:
         figures[channel][status] = count
+    first_rows = not_reached_query().order_by(None).subquery()
+    for channel, count in db.session.execute(
+        select(first_rows.c.channel, func.count()).group_by(first_rows.c.channel)
+    ):
+        figures[channel]["not_reached"] = count
     return figures
 
 

@@ -65,7 +65,11 @@ def receive(
         channel=channel,
         provider_message_id=provider_message_id,
         sender=sender,
-        sender_user_id=answered.recipient_user_id if answered else None,
+        sender_user_id=(
+            answered.recipient_user_id
+            if answered and answered.recipient_user_id
+            else hooks.account_of_number(channel=channel, phone=sender)
+        ),
         body=body[:4000],
         in_reply_to=answered,
         opt_out=is_stop(body),

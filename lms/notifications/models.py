@@ -156,6 +156,9 @@ class InboundMessage(db.Model):
     # A STOP keyword: handled by the consent ledger, not shown as a reply.
     opt_out: Mapped[bool] = mapped_column(default=False)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When a member of staff first read it in the inbox (one shared inbox), and who.
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    read_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     in_reply_to: Mapped[OutboxMessage | None] = relationship()
 

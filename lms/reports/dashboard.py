@@ -112,8 +112,9 @@ def term_charts(report: services.TermReport) -> dict:
     }
 
 
-def render_dashboard():
-    """The dashboard of the term asked for (the coordinators' home page too)."""
+def render_dashboard(**extra):
+    """The dashboard of the term asked for (the coordinators' home page too, which adds the
+    channels' figures in ``extra``)."""
     term = load_term()
     report = services.term_report(term)
     return render_template(
@@ -122,4 +123,5 @@ def render_dashboard():
         report=report,
         form=term_form(term),
         charts=term_charts(report),
+        **extra,
     )
