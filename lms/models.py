@@ -8,7 +8,10 @@ from lms.attendance.models import (
     AttendanceMark,
     Checkout,
     FinalProjectMark,
+    Incident,
+    LessonNote,
     OfflineChange,
+    SubstituteAssignment,
     ThresholdNotice,
 )
 from lms.audit.models import AuditEntry
@@ -60,7 +63,9 @@ __all__ = [
     "FormSubmission",
     "GuardianInvitation",
     "Guardianship",
+    "Incident",
     "Lesson",
+    "LessonNote",
     "MedicalAccessLog",
     "Message",
     "MessageRecipient",
@@ -71,6 +76,7 @@ __all__ = [
     "PrerequisiteWaiver",
     "Room",
     "StatementLine",
+    "SubstituteAssignment",
     "ThresholdNotice",
     "User",
 ]

@@ -201,6 +201,14 @@ class ConsentRecord(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
+class AccessKind(LabelledEnum):
+    """What a member of staff opened that shows a child's medical data."""
+
+    HEALTH = "health", _l("Safeguarding card")
+    ROSTER = "roster", _l("Lesson roster, as a substitute")
+    INCIDENT = "incident", _l("Incident record")
+
+
 class MedicalAccessLog(db.Model):
     """A member of staff opened a child's medical data."""
 
@@ -213,6 +221,9 @@ class MedicalAccessLog(db.Model):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     accessed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    what: Mapped[str] = mapped_column(
+        String(10), default=AccessKind.HEALTH, server_default=AccessKind.HEALTH.value
+    )
 
     staff: Mapped[User | None] = relationship()
 
