@@ -158,11 +158,6 @@ def incidents_of_child(child: Child) -> list[Incident]:
     )
 
 
-def incidents_query() -> Select:
-    """Every incident record, newest first (the coordinators' list)."""
-    return _with_context(select(Incident)).order_by(Incident.occurred_at.desc(), Incident.id.desc())
-
-
 # ---------------------------------------------------------------------------------------------
 # Retention
 

@@ -6,11 +6,10 @@ families are told who will teach."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.contact import notify
@@ -220,48 +219,20 @@ def cancel_assignment(
 # Reading
 
 
-def assignments_query(*, today: date, past: bool = False) -> Select:
-    """Assignments for the coordinators' list: those not over yet (or only those over, with
-    ``past``), soonest first, cancelled ones included."""
-    query = select(SubstituteAssignment).options(
-        joinedload(SubstituteAssignment.cohort).joinedload(Cohort.course),
-        joinedload(SubstituteAssignment.substitute),
-        joinedload(SubstituteAssignment.cancelled_by),
-    )
-    if past:
-        return query.where(SubstituteAssignment.last_day < today).order_by(
-            SubstituteAssignment.last_day.desc(), SubstituteAssignment.id.desc()
+def assignments_of(cohort: Cohort) -> list[SubstituteAssignment]:
+    """A group's assignments, the latest days first, ended ones included (the coordinators'
+    page of the group)."""
+    return list(
+        db.session.scalars(
+            select(SubstituteAssignment)
+            .where(SubstituteAssignment.cohort_id == cohort.id)
+            .options(
+                joinedload(SubstituteAssignment.substitute),
+                joinedload(SubstituteAssignment.cancelled_by),
+            )
+            .order_by(SubstituteAssignment.first_day.desc(), SubstituteAssignment.id.desc())
         )
-    return query.where(SubstituteAssignment.last_day >= today).order_by(
-        SubstituteAssignment.first_day, SubstituteAssignment.id
     )
-
-
-@dataclass
-class Cover:
-    """An assignment of the substitute's, with its lessons and whether today is one of its days."""
-
-    assignment: SubstituteAssignment
-    lessons: list[Lesson]
-    in_force_today: bool
-
-
-def covers_of(user: User, *, today: date) -> list[Cover]:
-    """A substitute's assignments that are not over, with their lessons (their own page)."""
-    assignments = db.session.scalars(
-        select(SubstituteAssignment)
-        .where(
-            SubstituteAssignment.substitute_id == user.id,
-            SubstituteAssignment.cancelled_at.is_(None),
-            SubstituteAssignment.last_day >= today,
-        )
-        .options(joinedload(SubstituteAssignment.cohort).joinedload(Cohort.course))
-        .order_by(SubstituteAssignment.first_day, SubstituteAssignment.id)
-    )
-    return [
-        Cover(assignment, assignment_lessons(assignment), assignment.covers(today))
-        for assignment in assignments
-    ]
 
 
 def log_substitute_reading(lesson: Lesson, child_ids, *, viewer: User, now=None) -> int:

@@ -204,7 +204,10 @@ def attendance_section(cohort: Cohort) -> PageSection:
         {
             "key": "attendance",
             "title": _l("Attendance"),
-            "links": [(_l("Attendance grid"), url_for("attendance.grid", cohort_id=cohort.id))],
+            "links": [
+                (_l("Attendance grid"), url_for("attendance.grid", cohort_id=cohort.id)),
+                (_l("Substitutes"), url_for("lessons.cohort_substitutes", cohort_id=cohort.id)),
+            ],
         },
     )
 
