@@ -235,6 +235,8 @@ def test_the_substitute_takes_the_roll_on_the_day_and_is_refused_the_day_after(
     assert response.status_code == 302
     offline = client.get("/attendance/offline/data.json").get_json()
     assert [lesson["id"] for lesson in offline["lessons"]] == [term.lesson_ids[4]]
+    # The roster page and the phone's copy: two readings in each child's log.
+    assert _count(app, MedicalAccessLog, MedicalAccessLog.staff_id == term.outsider.id) == 6
     # The assignment ended with its day: the next morning the roster is refused.
     frozen_now.move_to(local(TODAY + timedelta(days=1), 8, 0))
     assert client.get(roster_url(term, 5)).status_code == 403
