@@ -112,7 +112,9 @@ def can_report_absence(user: User | None, child: Child) -> bool:
 # Lesson notes, incidents, substitutes
 
 
-def can_write_lesson_note(user: User | None, lesson: Lesson, *, now: datetime | None = None):
+def can_write_lesson_note(
+    user: User | None, lesson: Lesson, *, now: datetime | None = None
+) -> bool:
     """A lesson's note: written by the cohort's instructors, or by the substitute on the days
     of the assignment."""
     if not _active_staff(user) or not user.is_instructor:
@@ -120,7 +122,7 @@ def can_write_lesson_note(user: User | None, lesson: Lesson, *, now: datetime | 
     return teaches(user, lesson.cohort) or substitutes_for(user, lesson, now=now)
 
 
-def can_record_incident(user: User | None, lesson: Lesson, *, now: datetime | None = None):
+def can_record_incident(user: User | None, lesson: Lesson, *, now: datetime | None = None) -> bool:
     """An incident during a lesson: recorded by whoever may read its roster (the cohort's
     instructors, the substitute on the assignment's days, the coordinators)."""
     return can_view_roster(user, lesson, now=now)

@@ -6,6 +6,7 @@ families are told who will teach."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -235,7 +236,9 @@ def assignments_of(cohort: Cohort) -> list[SubstituteAssignment]:
     )
 
 
-def log_substitute_reading(lesson: Lesson, child_ids, *, viewer: User, now=None) -> int:
+def log_substitute_reading(
+    lesson: Lesson, child_ids: Iterable[int], *, viewer: User, now: datetime | None = None
+) -> int:
     """A substitute opened a roster: one entry in each child's access log (the cohort's own
     instructors read their rosters without one, as they always have)."""
     if not substitutes_for(viewer, lesson, now=now) or not child_ids:
