@@ -111,7 +111,6 @@ def cohort_substitutes(cohort_id: int):
         form,
         cohort=cohort,
         assignments=substitutes.assignments_of(cohort),
-        end_form=EndAssignmentForm(),
         today=local_today(),
     )
 
