@@ -213,7 +213,10 @@ class MedicalAccessLog(db.Model):
     """A member of staff opened a child's medical data."""
 
     __tablename__ = "medical_access_logs"
-    __table_args__ = (Index("ix_medical_access_logs_child_at", "child_id", "accessed_at"),)
+    __table_args__ = (
+        Index("ix_medical_access_logs_child_at", "child_id", "accessed_at"),
+        CheckConstraint(f"what IN ({_sql_list(AccessKind)})", name="what_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
@@ -222,7 +225,7 @@ class MedicalAccessLog(db.Model):
     )
     accessed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     what: Mapped[str] = mapped_column(
-        String(10), default=AccessKind.HEALTH, server_default=AccessKind.HEALTH.value
+        String(10), default=AccessKind.HEALTH.value, server_default=AccessKind.HEALTH.value
     )
 
     staff: Mapped[User | None] = relationship()

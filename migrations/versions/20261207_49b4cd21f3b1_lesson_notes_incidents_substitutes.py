@@ -76,11 +76,15 @@ def upgrade():
 
     with op.batch_alter_table('medical_access_logs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('what', sa.String(length=10), server_default='health', nullable=False))
+        batch_op.create_check_constraint(
+            op.f('ck_medical_access_logs_what_known'), "what IN ('health', 'roster', 'incident')"
+        )
 
 
 
 def downgrade():
     with op.batch_alter_table('medical_access_logs', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_medical_access_logs_what_known'), type_='check')
         batch_op.drop_column('what')
 
     with op.batch_alter_table('lesson_notes', schema=None) as batch_op:
