@@ -37,20 +37,22 @@ def can_view_cohort_attendance(user: User | None, cohort: Cohort) -> bool:
 
 def substitutes_for(user: User | None, lesson: Lesson, *, now: datetime | None = None) -> bool:
     """Whether ``user`` stands in for the lesson's instructors at ``now`` (the lab's clock by
-    default): an assignment in force that covers both the lesson's day and today. The access
-    ends with the assignment's last day, whatever the marking window says."""
+    default): the lesson is today, and an assignment in force covers today. A substitute
+    opens a lesson's roster on its day only (not a later lesson of the range in advance, not
+    a past one to correct it: a coordinator does that); the access ends with the day."""
     if not _active_staff(user) or not user.is_instructor:
         return False
     today = (now or utcnow()).astimezone(lab_zone()).date()
-    lesson_day = lesson.local_start.date()
+    if lesson.local_start.date() != today:
+        return False
     found = db.session.scalar(
         select(SubstituteAssignment.id)
         .where(
             SubstituteAssignment.cohort_id == lesson.cohort_id,
             SubstituteAssignment.substitute_id == user.id,
             SubstituteAssignment.cancelled_at.is_(None),
-            SubstituteAssignment.first_day <= min(today, lesson_day),
-            SubstituteAssignment.last_day >= max(today, lesson_day),
+            SubstituteAssignment.first_day <= today,
+            SubstituteAssignment.last_day >= today,
         )
         .limit(1)
     )

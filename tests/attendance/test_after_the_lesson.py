@@ -181,6 +181,18 @@ def test_a_substitute_reads_the_roster_on_the_assigned_day_only(ctx, term, froze
     assert not can_view_safeguarding(substitute, term.child(0))
 
 
+def test_over_a_range_each_lesson_opens_on_its_own_day(ctx, term, frozen_now):
+    substitute = term.get(term.outsider)
+    _assign(term, last_day=TODAY + timedelta(days=7))
+    assert can_view_roster(substitute, term.lesson(5))
+    assert not can_view_roster(substitute, term.lesson(6))  # next week's, not yet
+    frozen_now.move_to(local(TODAY + timedelta(days=7), 14, 0))
+    assert can_view_roster(substitute, term.lesson(6))
+    assert not can_view_roster(substitute, term.lesson(5))  # last week's, no longer
+    frozen_now.move_to(local(TODAY + timedelta(days=8), 0, 0))
+    assert not can_view_roster(substitute, term.lesson(6))  # the assignment is over
+
+
 def test_the_families_are_told_who_will_teach(ctx, term):
     _assign(term, last_day=TODAY + timedelta(days=7))
     messages = _outbox("substitute_assigned")
