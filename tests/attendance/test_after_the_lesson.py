@@ -13,11 +13,12 @@ from lms.attendance.models import Incident
 from lms.attendance.permissions import can_view_incident, can_view_roster, marking_refusal
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families.data_rights import export_family, purge
+from lms.families.data_rights import child_erasure_preview, erase_child, export_family, purge
 from lms.families.models import AccessKind, MedicalAccessLog
 from lms.families.permissions import can_view_safeguarding
 from lms.notifications.models import OutboxMessage
 from tests.attendance.conftest import NOW, TODAY, add_child, local
+from tests.conftest import PASSWORD
 
 
 def _outbox(template: str) -> list[OutboxMessage]:
@@ -149,6 +150,16 @@ def test_incidents_are_in_the_family_export_and_deleted_after_five_years(ctx, te
     report = purge(now=NOW + timedelta(days=365 * 5 + 2))
     assert report.deleted == {"incident records": 1}
     assert db.session.scalar(select(func.count()).select_from(Incident)) == 0
+
+
+def test_an_erased_child_keeps_its_incident_records_until_their_retention_ends(ctx, term):
+    incident = _record(term)
+    child = incident.child
+    preview = child_erasure_preview(child, actor=term.get(term.parent))
+    assert any("five years" in str(line) for line in preview.from_other_domains)
+    erase_child(child, actor=term.get(term.parent), password=PASSWORD)
+    assert db.session.get(Incident, incident.id) is not None
+    assert not can_view_incident(term.get(term.parent), child)
 
 
 # ---------------------------------------------------------------------------------------------
