@@ -12,7 +12,7 @@ from lms import config as default_config
 from lms.accounts import init_login
 from lms.accounts import views as accounts
 from lms.accounts import wiring as accounts_wiring
-from lms.attendance import offline_views
+from lms.attendance import lesson_views, offline_views
 from lms.attendance import views as attendance
 from lms.attendance import wiring as attendance_wiring
 from lms.audit import views as audit
@@ -86,6 +86,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(signature_views.bp)
     app.register_blueprint(attendance.bp)
     app.register_blueprint(offline_views.bp)
+    app.register_blueprint(lesson_views.bp)
     app.register_blueprint(enrolment.bp)
     app.register_blueprint(card_views.bp)
     app.register_blueprint(transfer_views.bp)

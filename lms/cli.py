@@ -209,7 +209,8 @@ def restore_command(archive):
 
 @lms_cli.command("purge")
 def purge_command():
-    """Apply the retention rules: old safeguarding data, inactive accounts (run it daily)."""
+    """Apply the retention rules: old safeguarding data, inactive accounts, old incident
+    records (run it daily)."""
     from lms.families.data_rights import purge
 
     report = purge()
@@ -241,6 +242,9 @@ def purge_command():
             f"Closed and erased {len(report.accounts_closed)} inactive account(s) after notice: "
             f"{ids(report.accounts_closed)}."
         )
+    for what, count in report.deleted.items():
+        if count:
+            click.echo(f"Deleted {count} {what} past their retention period.")
     for user_id, reason in report.accounts_refused:
         click.echo(f"Kept account {user_id}: {reason}", err=True)
 

@@ -149,6 +149,10 @@ INSTRUCTOR_ACCESS_DAYS_AFTER_COHORT = 30
 RETENTION_MONTHS_AFTER_LAST_COHORT = 12
 INACTIVE_ACCOUNT_MONTHS = 36
 ACCOUNT_CLOSURE_NOTICE_DAYS = 30
+# Incident and first-aid records are deleted this long after the incident: five years, the
+# time within which a family can claim damages in Morocco (Dahir des obligations et contrats,
+# art. 106), so that the lab can still answer the family or its insurer until then.
+INCIDENT_RETENTION_MONTHS = 60
 # Enrolment. A seat freed by a withdrawal is offered to the first child on the waiting list,
 # held for that family until a deadline: OFFER_HOURS, but never more than half the time left
 # before the group's next lesson, and never less than OFFER_MIN_HOURS (so a seat freed the

@@ -8,7 +8,10 @@ from lms.attendance.models import (
     AttendanceMark,
     Checkout,
     FinalProjectMark,
+    Incident,
+    LessonNote,
     OfflineChange,
+    SubstituteAssignment,
     ThresholdNotice,
 )
 from lms.audit.models import AuditEntry
@@ -61,7 +64,9 @@ __all__ = [
     "GuardianInvitation",
     "Guardianship",
     "InboxReply",
+    "Incident",
     "Lesson",
+    "LessonNote",
     "MedicalAccessLog",
     "Message",
     "MessageRecipient",
@@ -72,6 +77,7 @@ __all__ = [
     "PrerequisiteWaiver",
     "Room",
     "StatementLine",
+    "SubstituteAssignment",
     "ThresholdNotice",
     "User",
 ]

@@ -61,17 +61,19 @@ def expire_offers() -> str | None:
 
 
 def purge() -> str | None:
-    """The retention rules: old safeguarding data, inactive accounts after notice."""
+    """The retention rules: old safeguarding data, inactive accounts after notice, old incident
+    records."""
     from lms.families.data_rights import purge as purge_families
 
     report = purge_families()
     db.session.commit()
     if report.did_nothing:
         return None
+    deleted = "".join(f", {count} {what} deleted" for what, count in report.deleted.items())
     return (
         f"purge: safeguarding data of {len(report.safeguarding_erased)} child(ren) erased, "
         f"{len(report.notices_sent)} closure notice(s) sent, "
-        f"{len(report.accounts_closed)} account(s) closed"
+        f"{len(report.accounts_closed)} account(s) closed{deleted}"
     )
 
 

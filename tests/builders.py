@@ -170,13 +170,19 @@ def finished_group(
 
 
 def group_with_a_lesson_under_way(
-    actor: User, *, room: Room, lead: User, capacity: int | None = None
+    actor: User,
+    *,
+    room: Room,
+    lead: User,
+    capacity: int | None = None,
+    course: Course | None = None,
 ) -> tuple[Cohort, Lesson]:
-    """A group of the robotics course from a week ago to a week ahead, on today's weekday,
-    whose lesson today started ten minutes ago (never before midnight): the roll call is open."""
+    """A group of the robotics course (or ``course``) from a week ago to a week ahead, on
+    today's weekday, whose lesson today started ten minutes ago (never before midnight): the
+    roll call is open."""
     today = local_today()
     plan = CohortPlan(
-        course=robotics_course(actor),
+        course=course or robotics_course(actor),
         room=room,
         lead=lead,
         start_date=today - timedelta(days=7),

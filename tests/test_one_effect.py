@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from lms.accounts.contact import save_contact_choices
 from lms.accounts.models import User
+from lms.attendance.models import Incident, LessonNote, SubstituteAssignment
 from lms.certificates.models import Certificate
 from lms.courses.catalogue import CourseDetails, create_course
 from lms.courses.cohorts import CohortPlan, create_cohort
@@ -65,6 +66,9 @@ class World:
     enrolment_id: int
     finished_enrolment_id: int
     family_id: int  # wrote to the lab by WhatsApp: the inbox answers
+    instructor: str
+    lesson_under_way: int
+    substitute_id: int
 
 
 def _group(boss, course, room, lead, *, capacity: int, weekday: int) -> Cohort:
@@ -89,6 +93,7 @@ def world(app, coordinator, instructor, parent, make_user) -> World:
     """A coordinator, an instructor, a family with two children; an open group, a full one,
     a seat to pay for and a group finished in June (for a certificate). Committed."""
     other = make_user(Role.PARENT, full_name="Salma Idrissi")
+    substitute = make_user(Role.INSTRUCTOR, full_name="Mehdi Ouazzani")
     with app.app_context():
         wiring.install()
         boss, lead = get(coordinator), get(instructor)
@@ -125,6 +130,12 @@ def world(app, coordinator, instructor, parent, make_user) -> World:
                 received_at=NOW,
             )
         )
+        # A group whose lesson started ten minutes ago, Yasmine on its roster (a note, an
+        # incident).
+        under_way, lesson = builders.group_with_a_lesson_under_way(
+            boss, room=room, lead=lead, course=course
+        )
+        builders.enrol(kid.id, under_way.id, at=NOW - timedelta(days=10))
         db.session.commit()
         return World(
             coordinator=coordinator.email,
@@ -138,6 +149,9 @@ def world(app, coordinator, instructor, parent, make_user) -> World:
             enrolment_id=paying.id,
             finished_enrolment_id=finished.id,
             family_id=family.id,
+            instructor=instructor.email,
+            lesson_under_way=lesson.id,
+            substitute_id=substitute.id,
         )
 
 
@@ -145,7 +159,7 @@ def world(app, coordinator, instructor, parent, make_user) -> World:
 class Kind:
     """A create form: who sends it, where, what, and how to count what it creates."""
 
-    sender: str | None  # "parent", "coordinator", or None for a visitor
+    sender: str | None  # "parent", "instructor", "coordinator", or None for a visitor
     path: Callable[[World], str]
     data: Callable[[World], dict]
     count: Callable[[World], object]  # a select() of the rows it creates
@@ -325,6 +339,31 @@ KINDS = {
         lambda w: f"/coordinator/enrolments/{w.finished_enrolment_id}/certificate",
         lambda w: {"reason": "Présente à chaque atelier, absente du registre."},
         lambda w: _count(Certificate)(w),
+    ),
+    "lesson note": Kind(
+        "instructor",
+        lambda w: f"/attendance/lessons/{w.lesson_under_way}/note",
+        lambda w: {"body": "Un robot suiveur de ligne."},
+        lambda w: _count(LessonNote, LessonNote.lesson_id == w.lesson_under_way)(w),
+    ),
+    "incident": Kind(
+        "instructor",
+        lambda w: f"/attendance/lessons/{w.lesson_under_way}/incidents/new",
+        lambda w: {
+            "child": str(w.child_id),
+            "at": "",
+            "what_happened": "Chute",
+            "action_taken": "Glace",
+            "who_was_told": "",
+            "notify_parents": "y",
+        },
+        lambda w: _count(Incident)(w),
+    ),
+    "substitute": Kind(
+        "coordinator",
+        lambda w: f"/coordinator/cohorts/{w.open_group}/substitutes",
+        lambda w: {"substitute": str(w.substitute_id), "first_day": "2026-10-05"},
+        lambda w: _count(SubstituteAssignment)(w),
     ),
     "staff account": Kind(
         "coordinator",

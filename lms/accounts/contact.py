@@ -33,7 +33,14 @@ class MessageKind(LabelledEnum):
 
 # The e-mail templates that are urgent; every other one is routine.
 URGENT_TEMPLATES = frozenset(
-    {"lesson_cancelled", "lesson_moved", "cohort_cancelled", "seat_offered", "attendance_absent"}
+    {
+        "lesson_cancelled",
+        "lesson_moved",
+        "cohort_cancelled",
+        "seat_offered",
+        "attendance_absent",
+        "incident_recorded",
+    }
 )
 
 # The order channels are tried in: the first chosen leaves, the others wait as fallbacks.

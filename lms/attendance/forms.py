@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
-from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import InputRequired, Length, Optional
 
 from lms.attendance.marks import REASON_MAX
-from lms.attendance.models import AttendanceStatus
+from lms.attendance.models import INCIDENT_TEXT_MAX, INCIDENT_TOLD_MAX, NOTE_MAX, AttendanceStatus
 from lms.attendance.roll_call import MarkEntry
-from lms.forms import Form, choices
+from lms.forms import Form, choices, optional_int
 
 STATUS_FIELD = "status-"
 SEEN_FIELD = "seen-"
@@ -103,3 +112,86 @@ class AbsenceEmailsForm(Form):
         choices=choices([("yes", _l("Yes")), ("no", _l("No"))]),
         validators=[InputRequired(_l("Choose yes or no."))],
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# After the lesson: the note, an incident; a substitute
+
+
+def _at_most(limit: int) -> Length:
+    return Length(max=limit, message=_l("At most %(max)d characters."))
+
+
+class LessonNoteForm(Form):
+    """The lesson's note (the service refuses an empty one, on this field). One-time: the
+    first submission creates the note, a copy of it must not edit it again."""
+
+    one_time = True
+
+    body = TextAreaField(
+        _l("What the group did, and what to bring next time"),
+        validators=[_at_most(NOTE_MAX)],
+        filters=[_strip],
+        description=_l("The families of the group read it as you write it."),
+        render_kw={"maxlength": NOTE_MAX, "rows": 6},
+    )
+
+
+class IncidentForm(Form):
+    """An incident during the lesson: the child (from the roster), when, what, who was told."""
+
+    one_time = True
+
+    child = SelectField(
+        _l("Child"),
+        coerce=optional_int,
+        validators=[InputRequired(_l("Choose the child."))],
+        validate_choice=False,  # the service checks the child against the roster
+    )
+    at = TimeField(_l("Time"), validators=[Optional()], description=_l("Leave empty for now."))
+    what_happened = TextAreaField(
+        _l("What happened"),
+        validators=[_at_most(INCIDENT_TEXT_MAX)],
+        filters=[_strip],
+        render_kw={"maxlength": INCIDENT_TEXT_MAX, "rows": 4},
+    )
+    action_taken = TextAreaField(
+        _l("What was done (first aid, rest, a call...)"),
+        validators=[_at_most(INCIDENT_TEXT_MAX)],
+        filters=[_strip],
+        render_kw={"maxlength": INCIDENT_TEXT_MAX, "rows": 3},
+    )
+    who_was_told = StringField(
+        _l("Who was told (optional)"),
+        validators=[Optional(), _at_most(INCIDENT_TOLD_MAX)],
+        filters=[_strip],
+        render_kw={"maxlength": INCIDENT_TOLD_MAX},
+    )
+    notify_parents = BooleanField(
+        _l("Tell the parents now"),
+        default=True,
+        description=_l("They get a message on the channels they chose, naming the child."),
+    )
+
+
+class SubstituteForm(Form):
+    """A substitute for a group: who, and the days (one day: one lesson)."""
+
+    one_time = True
+
+    substitute = SelectField(
+        _l("Substitute instructor"),
+        coerce=optional_int,
+        validators=[InputRequired(_l("Choose an instructor."))],
+        validate_choice=False,  # the service checks that it is an active instructor
+    )
+    first_day = DateField(_l("First day"), validators=[InputRequired(_l("Give the first day."))])
+    last_day = DateField(
+        _l("Last day"),
+        validators=[Optional()],
+        description=_l("Leave empty for one lesson."),
+    )
+
+
+class EndAssignmentForm(Form):
+    """The CSRF token of the button that ends an assignment."""

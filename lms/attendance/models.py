@@ -3,10 +3,10 @@ final projects, and the bookkeeping of what families were already told."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
@@ -258,3 +258,96 @@ class OfflineChange(db.Model):
     outcome: Mapped[str] = mapped_column(String(10), default=SyncOutcome.APPLIED)
     # The answer sent the first time (the message shown to the instructor), as JSON text.
     answer: Mapped[str | None] = mapped_column(String(2000))
+
+
+# ---------------------------------------------------------------------------------------------
+# After the lesson: the instructor's note, incidents, substitutes
+
+NOTE_MAX = 2000
+INCIDENT_TEXT_MAX = 2000
+INCIDENT_TOLD_MAX = 300
+
+
+class LessonNote(db.Model):
+    """What the group did in a lesson and what to bring next time, in the author's words; the
+    families of the group read it on their child's page (one note per lesson)."""
+
+    __tablename__ = "lesson_notes"
+    __table_args__ = (UniqueConstraint("lesson_id", name="uq_lesson_notes_lesson_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"))
+    # Only the author edits the note; an account deleted later leaves it unsigned.
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    body: Mapped[str] = mapped_column(String(NOTE_MAX))
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    lesson: Mapped[Lesson] = relationship()
+    author: Mapped[User | None] = relationship()
+
+
+class Incident(db.Model):
+    """An incident or first aid during a lesson: which child, when, what happened, what was
+    done and who was told. Read by the coordinators and the child's parents only; deleted when
+    its retention period ends (INCIDENT_RETENTION_MONTHS)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_occurred_at", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(
+        ForeignKey("lessons.id", ondelete="RESTRICT"), index=True
+    )
+    child_id: Mapped[int] = mapped_column(
+        ForeignKey("children.id", ondelete="RESTRICT"), index=True
+    )
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    what_happened: Mapped[str] = mapped_column(String(INCIDENT_TEXT_MAX))
+    action_taken: Mapped[str] = mapped_column(String(INCIDENT_TEXT_MAX))
+    who_was_told: Mapped[str | None] = mapped_column(String(INCIDENT_TOLD_MAX))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when the app told the parents (the instructor chose to when recording it).
+    parents_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    lesson: Mapped[Lesson] = relationship()
+    child: Mapped[Child] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+
+
+class SubstituteAssignment(db.Model):
+    """A coordinator asked an instructor to teach a cohort's lessons from ``first_day`` to
+    ``last_day`` (local dates; one lesson is one day); the substitute reads those lessons'
+    rosters on those days only. Cancelled assignments are kept, with who cancelled them."""
+
+    __tablename__ = "substitute_assignments"
+    __table_args__ = (
+        CheckConstraint("last_day >= first_day", name="days_ordered"),
+        Index("ix_substitute_assignments_substitute_days", "substitute_id", "last_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    substitute_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    cohort: Mapped[Cohort] = relationship()
+    substitute: Mapped[User] = relationship(foreign_keys=[substitute_id])
+    assigned_by: Mapped[User | None] = relationship(foreign_keys=[assigned_by_id])
+    cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    def covers(self, day: date) -> bool:
+        """Whether the assignment is in force on local day ``day``."""
+        return not self.is_cancelled and self.first_day <= day <= self.last_day

@@ -1,6 +1,7 @@
 """What an instructor's phone keeps for the offline roll call: today's and tomorrow's lessons of
-the instructor's own groups, each roster with what is needed without a network (full names,
-photo consent, allergy and medical flags, who may collect the child, emergency numbers).
+the instructor's own groups and today's lessons they cover as a substitute, each roster with
+what is needed without a network (full names, photo consent, allergy and medical flags, who
+may collect the child, emergency numbers).
 
 The device keeps it in IndexedDB for at most KEEP_FOR (48 hours) and deletes it at logout and
 when the session ends; it is never written to the browser's HTTP cache (no-store).
@@ -20,6 +21,7 @@ from lms.attendance.permissions import (
     marking_refusal,
 )
 from lms.attendance.roster import RosterRow, lesson_roster
+from lms.attendance.substitutes import substitute_lessons
 from lms.clock import local_today
 from lms.courses.models import Lesson
 from lms.courses.timetables import lessons_between
@@ -33,6 +35,15 @@ def offline_lessons(user: User) -> list[Lesson]:
     page, so whoever may open a roster may keep it)."""
     today = local_today()
     lessons = lessons_between(today, today + timedelta(days=1), instructor_id=user.id)
+    # And the lessons they cover as a substitute: the permission keeps only today's (a
+    # substitute's right begins on the lesson's day).
+    own = {lesson.id for lesson in lessons}
+    lessons += [
+        lesson
+        for lesson in substitute_lessons(user, today, today + timedelta(days=1))
+        if lesson.id not in own
+    ]
+    lessons.sort(key=lambda lesson: (lesson.starts_at, lesson.id))
     return [lesson for lesson in lessons if can_view_roster(user, lesson)]
 
 

@@ -11,15 +11,17 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from lms.attendance import offline, sync
+from lms.attendance import offline, substitutes, sync
 from lms.attendance.models import AttendanceStatus
-from lms.attendance.permissions import can_view_roster
+from lms.attendance.permissions import can_view_roster, substitutes_for
+from lms.attendance.roster import roster_enrolments
 from lms.courses.models import Cohort, Lesson
 from lms.database import utcnow
 from lms.extensions import db
 from lms.i18n import current_language
 from lms.roles import Role
 from lms.security import role_required
+from lms.web import record_reading
 
 bp = Blueprint("offline", __name__, url_prefix="/attendance/offline")
 
@@ -44,7 +46,21 @@ def page():
 @bp.get("/data.json")
 @role_required(Role.INSTRUCTOR)
 def data():
-    bundle = offline.offline_bundle(current_user, now=utcnow())
+    now = utcnow()
+    covered = [
+        lesson
+        for lesson in offline.offline_lessons(current_user)
+        if substitutes_for(current_user, lesson, now=now)
+    ]
+    if covered:
+        # A substitute's phone receives the rosters it covers: like opening them, each child's
+        # access log says so (the one write this GET makes).
+        record_reading()
+        for lesson in covered:
+            substitutes.log_substitute_reading(
+                lesson, roster_enrolments(lesson), viewer=current_user, now=now
+            )
+    bundle = offline.offline_bundle(current_user, now=now)
     # The page sends its changes with this token (a cached page's token may be older).
     bundle["csrf_token"] = generate_csrf()
     return _private_json(bundle)

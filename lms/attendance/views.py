@@ -11,7 +11,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms import exports as shared_exports
-from lms.attendance import exports, notices, projects, queries, roll_call
+from lms.attendance import (
+    exports,
+    incidents,
+    lesson_notes,
+    notices,
+    projects,
+    queries,
+    roll_call,
+    substitutes,
+)
 from lms.attendance.forms import (
     STATUS_FIELD,
     AbsenceEmailsForm,
@@ -29,8 +38,16 @@ from lms.attendance.loaders import (
     load_roster_child,
 )
 from lms.attendance.models import AttendanceStatus, ChangeSource, CollectorKind
-from lms.attendance.permissions import can_report_absence, is_correction, marking_refusal
-from lms.attendance.roster import Roster, collectors_for, lesson_roster
+from lms.attendance.permissions import (
+    can_report_absence,
+    can_view_incident,
+    can_write_lesson_note,
+    is_correction,
+    marking_opens_at,
+    marking_refusal,
+    substitutes_for,
+)
+from lms.attendance.roster import Roster, collectors_for, lesson_roster, roster_enrolments
 from lms.clock import local_instant
 from lms.courses.models import Cohort, Lesson
 from lms.database import utcnow
@@ -96,9 +113,17 @@ def _render_roster(
         for row in roster.rows
     ]
     refusal = marking_refusal(current_user, lesson, now=now)
+    note = lesson_notes.note_of(lesson)
     return (
         render_template(
             "attendance/roster.html",
+            note=note,
+            can_write_note=can_write_lesson_note(current_user, lesson, now=now)
+            and (note is None or note.author_id == current_user.id)
+            and not lesson.is_cancelled
+            and now >= lesson.starts_at,
+            can_record_incident=not lesson.is_cancelled and now >= marking_opens_at(lesson),
+            substitute=substitutes_for(current_user, lesson, now=now),
             lesson=lesson,
             roster=roster,
             lines=lines,
@@ -123,6 +148,13 @@ def roster(lesson_id: int):
     lesson = load_lesson(lesson_id)
     form = RosterForm()
     if not form.is_submitted():
+        if substitutes_for(current_user, lesson):
+            # A substitute's reading of the roster goes into each child's access log, like
+            # any staff access to a child's data: the one write this GET makes.
+            record_reading()
+            substitutes.log_substitute_reading(
+                lesson, roster_enrolments(lesson), viewer=current_user
+            )
         return _render_roster(lesson, form)
     entries, errors = roster_entries(request.form)
     chosen, seen = _posted_roster(entries)
@@ -310,9 +342,16 @@ def family():
 def child_page(child_id: int):
     child = load_child(child_id)
     now = utcnow()
+    records = []
+    if can_view_incident(current_user, child):
+        if current_user.is_staff:
+            record_reading()  # a coordinator's reading of incidents goes into the access log
+        records = incidents.incidents_for(child, viewer=current_user)
     return render_template(
         "attendance/child.html",
         child=child,
+        incidents=records,
+        notes=lesson_notes.notes_for_child(child),
         cohorts=queries.child_attendance(child, now=now),
         can_report=can_report_absence(current_user, child),
         now=now,

@@ -11,13 +11,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import User
+from lms.attendance.incidents import purge_incidents
 from lms.attendance.models import (
     AbsenceEmailOptOut,
     AbsenceNotice,
     AttendanceMark,
     Checkout,
     CollectorKind,
+    Incident,
 )
+from lms.attendance.substitutes import substitute_grant
 from lms.courses import hooks as courses_hooks
 from lms.courses.models import Cohort, Lesson
 from lms.extensions import db
@@ -91,6 +94,48 @@ def attendance_export(user: User, children: Sequence[Child]) -> hooks.ExportSect
     )
 
 
+def incidents_export(user: User, children: Sequence[Child]) -> hooks.ExportSection | None:
+    """Each child's incident and first-aid records, as written."""
+    ids = [child.id for child in children]
+    if not ids:
+        return None
+    incidents = db.session.scalars(
+        select(Incident)
+        .where(Incident.child_id.in_(ids))
+        .options(joinedload(Incident.lesson).joinedload(Lesson.cohort).joinedload(Cohort.course))
+        .order_by(Incident.child_id, Incident.occurred_at, Incident.id)
+    )
+    names = {child.id: child.first_name for child in children}
+    data = [
+        {
+            "child": names[incident.child_id],
+            "course": incident.lesson.cohort.course.title_fr,
+            "at": _iso(incident.occurred_at),
+            "what_happened": incident.what_happened,
+            "action_taken": incident.action_taken,
+            "who_was_told": incident.who_was_told,
+            "parents_notified_at": _iso(incident.parents_notified_at),
+        }
+        for incident in incidents
+    ]
+    if not data:
+        return None
+    return hooks.ExportSection(
+        key="incidents",
+        title=_l("Incidents and first aid"),
+        data=data,
+        labels={
+            "child": _l("Child"),
+            "course": _l("Course"),
+            "at": _l("When"),
+            "what_happened": _l("What happened"),
+            "action_taken": _l("What was done"),
+            "who_was_told": _l("Who was told"),
+            "parents_notified_at": _l("Parents told on"),
+        },
+    )
+
+
 def has_attendance_records(child: Child) -> bool:
     """Whether the child has any mark, absence notice or check-out."""
     return any(
@@ -132,6 +177,22 @@ def _describe_child_erasure(child: Child) -> list:
     ]
 
 
+def _describe_incidents(child: Child) -> list:
+    """Incident records outlive an erasure: the lab must be able to answer for them."""
+    if db.session.scalar(select(Incident.id).where(Incident.child_id == child.id).limit(1)):
+        return [
+            _l(
+                "Incident and first-aid records are kept for five years after the incident, "
+                "then deleted: the lab must be able to answer for them until then."
+            )
+        ]
+    return []
+
+
+def _keep_incidents(child: Child) -> None:
+    """Nothing to erase at once: the retention rule deletes incident records (purge)."""
+
+
 def _describe_account_erasure(user: User) -> list:
     return []
 
@@ -143,7 +204,10 @@ def attendance_section(cohort: Cohort) -> PageSection:
         {
             "key": "attendance",
             "title": _l("Attendance"),
-            "links": [(_l("Attendance grid"), url_for("attendance.grid", cohort_id=cohort.id))],
+            "links": [
+                (_l("Attendance grid"), url_for("attendance.grid", cohort_id=cohort.id)),
+                (_l("Substitutes"), url_for("lessons.cohort_substitutes", cohort_id=cohort.id)),
+            ],
         },
     )
 
@@ -157,4 +221,10 @@ def install() -> None:
     hooks.account_erasures.register(
         hooks.Erasure(describe=_describe_account_erasure, erase=forget_user_settings)
     )
+    hooks.export_sections.register(incidents_export)
+    hooks.child_erasures.register(
+        hooks.Erasure(describe=_describe_incidents, erase=_keep_incidents)
+    )
+    hooks.safeguarding_grants.register(substitute_grant)
+    hooks.retention_purges.register(purge_incidents)
     courses_hooks.cohort_page_sections.register(attendance_section)

@@ -136,9 +136,9 @@ class CourseForm(Form):
 class RoomForm(Form):
     name = text(_l("Name"), max_length=80, required=True)
     name_ar = text(
-        _l("Name in Arabic"),
+        _l("Name on the Arabic pages"),
         max_length=80,
-        description=_l("Shown on the Arabic pages; leave empty to show the name above."),
+        description=_l("Leave empty to show the name above there too."),
     )
     site = text(_l("Site"), max_length=120, required=True)
     capacity = whole_number(_l("Capacity (children)"), low=1, high=500)

@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from lms.attendance.queries import lesson_progress, lessons_to_catch_up
+from lms.attendance.substitutes import substitute_lessons
 from lms.certificates.services import certificates_of_children
 from lms.clock import local_today
 from lms.courses.timetables import lessons_between, upcoming_lessons_for_instructor
@@ -67,6 +68,12 @@ def instructor_home():
     now = utcnow()
     today = local_today()
     todays = lessons_between(today, today, instructor_id=current_user.id)
+    # The lessons they cover as a substitute today are theirs today too.
+    own = {lesson.id for lesson in todays}
+    todays += [
+        lesson for lesson in substitute_lessons(current_user, today, today) if lesson.id not in own
+    ]
+    todays.sort(key=lambda lesson: (lesson.starts_at, lesson.id))
     recent = lessons_to_catch_up(current_user, now=now)
     lessons = upcoming_lessons_for_instructor(current_user)
     progress = lesson_progress([lesson.id for lesson in todays + recent])

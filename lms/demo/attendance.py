@@ -1,5 +1,6 @@
 """Demo attendance: the roll calls of the lessons already held, a few late and absent children,
-a check-out, and an absence reported in advance by a parent. Runs after the enrolment demo."""
+a check-out, each group's note on its last lesson, and an absence reported in advance by a
+parent. Runs after the enrolment demo."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from lms.accounts.models import User
+from lms.attendance.lesson_notes import write_note
 from lms.attendance.notices import report_absence
 from lms.attendance.roll_call import MarkEntry, check_out, save_roll_call
 from lms.attendance.roster import lesson_roster
@@ -20,6 +22,11 @@ from lms.families.models import Child
 
 # A believable register: mostly present, someone late now and then, a rare absence.
 PATTERN = ["present"] * 8 + ["late", "present", "absent", "present"]
+# The note each group's instructor wrote after its last lesson.
+NOTE = (
+    "Aujourd'hui nous avons fini le châssis et branché les deux moteurs.\n"
+    "La prochaine fois : apportez une clé USB et une gourde."
+)
 
 
 def seed(people: dict[str, User], *, skip: Cohort | None = None) -> dict:
@@ -68,6 +75,19 @@ def seed(people: dict[str, User], *, skip: Cohort | None = None) -> dict:
                 )
                 checkouts += 1
                 break
+    notes = 0
+    for lesson in last_held.values():
+        try:
+            with db.session.begin_nested():
+                write_note(
+                    lesson,
+                    actor=lesson.cohort.lead,
+                    body=NOTE,
+                    now=lesson.ends_at + timedelta(minutes=30),
+                )
+            notes += 1
+        except DomainError:  # already written: the demo was loaded before
+            pass
     notices = 0
     karim = people.get("karim.alaoui@example.ma")
     if karim is not None:
@@ -98,4 +118,4 @@ def seed(people: dict[str, User], *, skip: Cohort | None = None) -> dict:
             except DomainError:  # already reported: the demo was loaded before
                 pass
     db.session.flush()
-    return {"marks": marks, "checkouts": checkouts, "notices": notices}
+    return {"marks": marks, "checkouts": checkouts, "notices": notices, "notes": notes}

@@ -19,6 +19,7 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.families.contacts import Person, clean, new_contact
 from lms.families.models import (
+    AccessKind,
     Child,
     ConsentKind,
     ConsentRecord,
@@ -319,11 +320,15 @@ def set_photo_consent(child: Child, *, actor: User, granted: bool) -> ConsentRec
     return record_consent(child, actor=actor, kind=ConsentKind.PHOTO, granted=granted)
 
 
-def log_medical_access(child: Child, *, staff: User) -> MedicalAccessLog | None:
+def log_medical_access(
+    child: Child, *, staff: User, what: AccessKind = AccessKind.HEALTH
+) -> MedicalAccessLog | None:
     """Record that a member of staff opened the child's medical data (guardians are not logged)."""
     if not medical_access_is_logged(staff):
         return None
-    entry = MedicalAccessLog(child_id=child.id, staff_id=staff.id, accessed_at=utcnow())
+    entry = MedicalAccessLog(
+        child_id=child.id, staff_id=staff.id, accessed_at=utcnow(), what=what.value
+    )
     db.session.add(entry)
     db.session.flush()
     return entry

@@ -163,6 +163,7 @@ def _children_section(user: User, children: Sequence[Child]) -> hooks.ExportSect
                     {
                         "staff": entry.staff.full_name if entry.staff else None,
                         "at": _iso(entry.accessed_at),
+                        "what": entry.what,
                     }
                     for entry in logs[child.id]
                 ],
@@ -395,11 +396,14 @@ class PurgeReport:
     notices_withdrawn: list[int] = field(default_factory=list)
     accounts_closed: list[int] = field(default_factory=list)
     accounts_refused: list[tuple[int, str]] = field(default_factory=list)
+    # What the higher domains' retention rules deleted: {"incidents": 3}.
+    deleted: dict[str, int] = field(default_factory=dict)
 
     @property
     def did_nothing(self) -> bool:
         return not any(
             (
+                any(self.deleted.values()),
                 self.safeguarding_erased,
                 self.notices_sent,
                 self.notices_withdrawn,
@@ -484,9 +488,13 @@ def _purge_accounts(now: datetime, report: PurgeReport) -> None:
 
 def purge(*, now: datetime | None = None) -> PurgeReport:
     """Apply the retention rules (idempotent): safeguarding data some months after a child's
-    last cohort ended; parent accounts unused for years, after an e-mail notice."""
+    last cohort ended; parent accounts unused for years, after an e-mail notice; then the
+    higher domains' rules (hooks.retention_purges)."""
     now = now or utcnow()
     report = PurgeReport()
     _purge_safeguarding(now, report)
     _purge_accounts(now, report)
+    for rule in hooks.retention_purges:
+        for what, count in rule(now).items():
+            report.deleted[what] = report.deleted.get(what, 0) + count
     return report

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from lms.hooks import Hook, PageSection
@@ -40,10 +40,20 @@ class TeachingPeriod:
 # (instructor, child) -> the periods during which the instructor teaches the child.
 teaching_periods: Hook[Callable[[User, Child], Sequence[TeachingPeriod]]] = Hook("teaching_periods")
 
+# (instructor, child, day) -> True when a higher domain lets ``instructor`` read the child's
+# safeguarding data on local ``day`` without teaching the child's cohort (a substitute on the
+# days of the assignment). No grace period is added: the access ends with the day.
+safeguarding_grants: Hook[Callable[[User, Child, date], bool]] = Hook("safeguarding_grants")
+
 # () -> {child id: the day the child's last cohort ended}, for children who have finished
 # every cohort they were enrolled in (a child still enrolled somewhere is left out).
 # With nothing registered, no child has finished: the purge keeps every medical note.
 last_cohort_ends: Hook[Callable[[], Mapping[int, date]]] = Hook("last_cohort_ends")
+
+
+# (now) -> {what was deleted: how many}: the retention rules of the higher domains, applied by
+# `flask lms purge` and the worker after families' own (incidents, for one). Idempotent.
+retention_purges: Hook[Callable[[datetime], Mapping[str, int]]] = Hook("retention_purges")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -201,11 +201,22 @@ class ConsentRecord(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
+class AccessKind(LabelledEnum):
+    """What a member of staff opened that shows a child's medical data."""
+
+    HEALTH = "health", _l("Safeguarding card")
+    ROSTER = "roster", _l("Lesson roster, as a substitute")
+    INCIDENT = "incident", _l("Incident record")
+
+
 class MedicalAccessLog(db.Model):
     """A member of staff opened a child's medical data."""
 
     __tablename__ = "medical_access_logs"
-    __table_args__ = (Index("ix_medical_access_logs_child_at", "child_id", "accessed_at"),)
+    __table_args__ = (
+        Index("ix_medical_access_logs_child_at", "child_id", "accessed_at"),
+        CheckConstraint(f"what IN ({_sql_list(AccessKind)})", name="what_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
@@ -213,6 +224,9 @@ class MedicalAccessLog(db.Model):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     accessed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    what: Mapped[str] = mapped_column(
+        String(10), default=AccessKind.HEALTH.value, server_default=AccessKind.HEALTH.value
+    )
 
     staff: Mapped[User | None] = relationship()
 

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from lms.accounts.models import User
 from lms.clock import local_today
 from lms.errors import DomainError
-from lms.families.hooks import teaching_periods
+from lms.families.hooks import safeguarding_grants, teaching_periods
 from lms.families.models import Child
 
 
@@ -34,14 +34,15 @@ def require_guardian(actor: User, child: Child) -> None:
 
 def instructor_teaches(instructor: User, child: Child, *, on: date | None = None) -> bool:
     """True if ``instructor`` teaches ``child`` on ``on`` (today by default), counting the
-    days after the cohort ends during which safeguarding data stays visible."""
+    days after the cohort ends during which safeguarding data stays visible, or stands in for
+    the child's instructor that day (a substitute)."""
     day = on or local_today()
     grace = timedelta(days=current_app.config["INSTRUCTOR_ACCESS_DAYS_AFTER_COHORT"])
     for provider in teaching_periods:
         for period in provider(instructor, child):
             if period.start <= day <= period.cohort_end + grace:
                 return True
-    return False
+    return any(grant(instructor, child, day) for grant in safeguarding_grants)
 
 
 def can_view_safeguarding(user: User, child: Child, *, on: date | None = None) -> bool:

@@ -41,7 +41,7 @@ from lms.families.loaders import (
     load_invitation,
     load_safeguarding_child,
 )
-from lms.families.models import Child, ConsentKind, ContactKind, Guardianship
+from lms.families.models import AccessKind, Child, ConsentKind, ContactKind, Guardianship
 from lms.forms import choices, render_form
 from lms.querystring import arg_text, paginate
 from lms.roles import Role
@@ -51,6 +51,7 @@ from lms.web import record_reading
 bp = Blueprint("families", __name__)
 bp.add_app_template_global(children_services.child_alerts, "child_alerts")
 bp.add_app_template_global(ConsentKind.labels(), "consent_kind_names")
+bp.add_app_template_global(AccessKind.labels(), "access_kind_names")
 
 
 def _child_url(child: Child, anchor: str | None = None) -> str:

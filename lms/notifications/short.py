@@ -76,6 +76,16 @@ SHORT_MESSAGES = {
             _l("Active Labs: {child} was absent from {group} on {date}. {link}"),
         ),
         ShortMessage(
+            "incident_recorded",
+            ("child", "group", "link"),
+            _l("Active Labs: an incident concerning {child} during {group} was recorded. {link}"),
+        ),
+        ShortMessage(
+            "substitute_assigned",
+            ("child", "group", "instructor", "date", "link"),
+            _l("Active Labs: {instructor} teaches {group} ({child}) from {date}. {link}"),
+        ),
+        ShortMessage(
             "family_message",
             ("group", "subject", "link"),
             _l("Active Labs ({group}): {subject}. Read it: {link}"),

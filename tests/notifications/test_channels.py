@@ -393,6 +393,7 @@ def test_short_texts_fit_an_sms_and_name_the_child(ctx, language):
         "subject": "Sortie au musée",
         "text": "À demain",
         "channel": "WhatsApp",
+        "instructor": "Salma Idrissi",
     }
     for message in SHORT_MESSAGES.values():
         text, _ = message.render(language, values)
