@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from lms.accounts.contact import consents_in_force
@@ -175,3 +175,28 @@ def reply(message: InboundMessage, *, actor: User, text: str | None) -> InboxRep
     mark_read(family, actor=actor)
     db.session.flush()
     return answer
+
+
+def _written_by(user: User):
+    return or_(
+        InboundMessage.sender_user_id == user.id,
+        *([InboundMessage.sender == user.phone] if user.phone else []),
+    )
+
+
+def has_written(user: User) -> bool:
+    """Whether the family sent the lab a message (a STOP aside)."""
+    query = select(InboundMessage.id).where(_written_by(user), InboundMessage.opt_out.is_(False))
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def forget_family(user: User) -> int:
+    """An erased account's messages to the lab and the staff's answers to them go (they are
+    the family's words and number); what the outbox sent keeps only its delivery record."""
+    mine = _written_by(user)
+    ids = select(InboundMessage.id).where(mine)
+    db.session.execute(delete(InboxReply).where(InboxReply.inbound_message_id.in_(ids)))
+    # A STOP stays: it is the proof that the number opted out.
+    return db.session.execute(
+        delete(InboundMessage).where(mine, InboundMessage.opt_out.is_(False))
+    ).rowcount

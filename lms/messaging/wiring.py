@@ -3,6 +3,8 @@ what an erased account leaves behind (families)."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from lms.courses import hooks as courses_hooks
 from lms.families import hooks as families_hooks
 from lms.hooks import PageSection
@@ -19,13 +21,19 @@ def cohort_section(cohort) -> PageSection:
 
 
 def _forget(user) -> None:
+    from lms.messaging.inbox import forget_family
     from lms.messaging.services import forget_recipient
 
     forget_recipient(user)
+    forget_family(user)
 
 
 def _describe_forget(user) -> list:
-    return []
+    from lms.messaging.inbox import has_written
+
+    if not has_written(user):
+        return []
+    return [_l("Your WhatsApp and SMS messages to the lab, and its answers, are deleted.")]
 
 
 def install() -> None:

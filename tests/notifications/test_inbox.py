@@ -14,12 +14,13 @@ from sqlalchemy import select
 
 from lms.database import utcnow
 from lms.extensions import db
+from lms.families.data_rights import account_erasure_preview, erase_account
 from lms.messaging.models import REPLY_MAX, InboxReply
 from lms.notifications import delivery
 from lms.notifications.models import InboundMessage, OutboxMessage
 from lms.roles import Role
 from tests import builders
-from tests.conftest import get, login
+from tests.conftest import PASSWORD, get, login
 from tests.notifications.test_channels import (
     MOBILE,
     opt_in,
@@ -281,3 +282,22 @@ def test_a_family_writing_first_is_recognised_by_its_consent(
     with app.app_context():
         delivery.deliver_due()
     assert provider.sms[-1]["Body"] == "Bonjour !"
+
+
+def test_an_erased_account_takes_its_messages_and_their_answers_but_not_its_stop(
+    app, client, world, parent, coordinator, provider
+):
+    whatsapp_reply(app, client, parent)
+    staff = browser(app, coordinator)
+    staff.post(f"/inbox/families/{parent.id}", data={"body": "Très bien !", "send": "1"})
+    whatsapp_post(client, whatsapp_text("wamid.stop", "STOP"))
+    with app.app_context():
+        assert db.session.scalars(select(InboxReply)).all()
+        told = [str(line) for line in account_erasure_preview(get(parent)).from_other_domains]
+        assert "Vos messages WhatsApp et SMS au lab, et ses réponses, sont effacés." in told
+        erase_account(get(parent), password=PASSWORD)
+        db.session.commit()
+        assert db.session.scalars(select(InboxReply)).all() == []
+        [kept] = db.session.scalars(select(InboundMessage)).all()
+        assert kept.opt_out  # the proof that the number said stop
+    assert "Merci, elle viendra mardi." not in staff.get("/inbox/").text
