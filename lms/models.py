@@ -34,6 +34,7 @@ from lms.families.models import (
 )
 from lms.messaging.models import Message, MessageRecipient
 from lms.notifications.models import OutboxAttachment, OutboxMessage
+from lms.numbering import DocumentCounter
 from lms.submissions import FormSubmission
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "ConsentRecord",
     "ContactPerson",
     "Course",
+    "DocumentCounter",
     "Enrolment",
     "FinalProjectMark",
     "FormSubmission",

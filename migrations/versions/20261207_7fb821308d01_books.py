@@ -1,0 +1,61 @@
+"""Books: gapless document counters, credit notes, fee reminders
+
+Revision ID: 7fb821308d01
+Revises: d9d817d5f1a5
+Create Date: 2026-12-07 10:12:26.027182
+
+"""
+import re
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '7fb821308d01'
+down_revision = 'd9d817d5f1a5'
+branch_labels = None
+depends_on = None
+
+# Receipts numbered before the counters: AL-<year>-<payment id>.
+OLD_RECEIPT = re.compile(r"^AL-(\d{4})-(\d+)$")
+
+
+def _seed_receipt_counters():
+    """Start each year's receipt counter after the highest receipt number already issued in
+    that year, so that the numbers stored stay as they are and none is issued twice."""
+    connection = op.get_bind()
+    highest = {}
+    for (number,) in connection.execute(sa.text("SELECT receipt_number FROM payments")):
+        match = OLD_RECEIPT.match(number or "")
+        if match:
+            year, value = int(match.group(1)), int(match.group(2))
+            highest[year] = max(highest.get(year, 0), value)
+    counters = sa.table(
+        "document_counters",
+        sa.column("kind", sa.String),
+        sa.column("year", sa.Integer),
+        sa.column("next_value", sa.Integer),
+    )
+    if highest:
+        op.bulk_insert(
+            counters,
+            [
+                {"kind": "receipt", "year": year, "next_value": value + 1}
+                for year, value in sorted(highest.items())
+            ],
+        )
+
+
+def upgrade():
+    op.create_table('document_counters',
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('next_value', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('kind', 'year', name=op.f('pk_document_counters'))
+    )
+    _seed_receipt_counters()
+
+
+def downgrade():
+    op.drop_table('document_counters')
