@@ -55,7 +55,27 @@ def upgrade():
     sa.PrimaryKeyConstraint('kind', 'year', name=op.f('pk_document_counters'))
     )
     _seed_receipt_counters()
+    op.create_table('credit_notes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=20), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=False),
+    sa.Column('amount_centimes', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('issued_on', sa.Date(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('amount_centimes > 0', name=op.f('ck_credit_notes_amount_positive')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_credit_notes_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_credit_notes_payment_id_payments'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_notes')),
+    sa.UniqueConstraint('number', name=op.f('uq_credit_notes_number'))
+    )
+    with op.batch_alter_table('credit_notes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_credit_notes_payment_id'), ['payment_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('credit_notes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_credit_notes_payment_id'))
+    op.drop_table('credit_notes')
     op.drop_table('document_counters')
