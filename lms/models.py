@@ -24,6 +24,7 @@ from lms.enrolment.models import (
     PrerequisiteWaiver,
     StatementLine,
 )
+from lms.enrolment.reminders import FeeReminder
 from lms.families.models import (
     AccountClosureNotice,
     Child,
@@ -60,6 +61,7 @@ __all__ = [
     "CreditNote",
     "DocumentCounter",
     "Enrolment",
+    "FeeReminder",
     "FinalProjectMark",
     "FormSubmission",
     "GuardianInvitation",

@@ -73,8 +73,21 @@ def upgrade():
     with op.batch_alter_table('credit_notes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_credit_notes_payment_id'), ['payment_id'], unique=False)
 
+    op.create_table('fee_reminders',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('enrolment_id', sa.Integer(), nullable=False),
+    sa.Column('step', sa.String(length=20), nullable=False),
+    sa.Column('balance_centimes', sa.Integer(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("step IN ('after_enrolment', 'before_start', 'after_start')", name=op.f('ck_fee_reminders_step_known')),
+    sa.ForeignKeyConstraint(['enrolment_id'], ['enrolments.id'], name=op.f('fk_fee_reminders_enrolment_id_enrolments'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fee_reminders')),
+    sa.UniqueConstraint('enrolment_id', 'step', name=op.f('uq_fee_reminders_enrolment_id_step'))
+    )
+
 
 def downgrade():
+    op.drop_table('fee_reminders')
     with op.batch_alter_table('credit_notes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_credit_notes_payment_id'))
     op.drop_table('credit_notes')
