@@ -1,6 +1,7 @@
-"""Journey: a parent opens the fee page, pays the term by card on the local gateway page
+"""Journeys: a parent opens the fee page, pays the term by card on the local gateway page
 (CMI_MODE "local", which plays CMI's hosted page and calls the shop back, signed), comes
-back, sees the fee paid and downloads the receipt."""
+back, sees the fee paid and downloads the receipt; a coordinator gives the money back to a
+family who withdrew before the start and finds the refund in the term's books."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from lms.clock import local_today
 from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import CohortStatus
 from lms.courses.scheduling import create_room
+from lms.courses.terms import term_of
 from lms.courses.timetables import week_start
 from lms.database import utcnow
+from lms.enrolment.fees import book_payment
+from lms.enrolment.models import EnrolmentStatus
 from lms.extensions import db
 from lms.families.contacts import Person
 from tests import builders
@@ -25,8 +29,9 @@ from tests.e2e.test_enrolment_journey import log_in
 PARENT = "karim.alaoui@example.ma"
 
 
-def _world(app) -> None:
-    """A group of 800 MAD in two weeks; Karim's daughter Yasmine enrolled, nothing paid."""
+def _world(app, *, withdrawn_after_paying: bool = False) -> tuple[int, str]:
+    """A group of 800 MAD in two weeks; Karim's daughter Yasmine enrolled, nothing paid (or
+    paid in cash, then withdrawn before the start). The group's id and term."""
     with app.app_context():
         boss = create_user(
             full_name="Fatima Zahra El Amrani", email="coordination@activelabs.ma",
@@ -63,8 +68,15 @@ def _world(app) -> None:
             date_of_birth=date(start.year - 9, 3, 14),
             emergency_contact=Person("Karim Alaoui", "Père", "0612345601"),
         )
-        builders.enrol(child.id, cohort.id, at=utcnow(), fee_centimes=80000)
+        enrolment = builders.enrol(child.id, cohort.id, at=utcnow(), fee_centimes=80000)
+        if withdrawn_after_paying:
+            book_payment(enrolment, amount_centimes=80000, method="cash", paid_on=local_today())
+            enrolment.status = EnrolmentStatus.WITHDRAWN
+            enrolment.ended_at = utcnow()
+            enrolment.end_reason = "withdrawn_by_parent"
+            cohort.seats_taken -= 1
         db.session.commit()
+        return cohort.id, term_of(start).key
 
 
 def test_a_parent_pays_the_term_by_card_and_gets_the_receipt(ui):
@@ -109,3 +121,28 @@ def test_a_parent_pays_the_term_by_card_and_gets_the_receipt(ui):
     expect(fees.get_by_text("payé", exact=True)).to_be_visible()
     expect(fees.get_by_role("link", name=re.compile(r"^Reçu AL-\d{4}-000001"))).to_be_visible()
     ui.wait_for_mail(PARENT, "AL-")
+
+
+def test_a_coordinator_gives_the_money_back_and_finds_it_in_the_books(ui):
+    cohort_id, term = _world(ui.app, withdrawn_after_paying=True)
+    page = ui.page
+
+    ui.visit("/login")
+    log_in(ui, "coordination@activelabs.ma")
+    ui.visit(f"/coordinator/cohorts/{cohort_id}/enrolments")
+    expect(page.get_by_text("Remboursement dû : 800\xa0MAD")).to_be_visible()
+    page.get_by_role("link", name=re.compile("^Rembourser")).click()
+    ui.audit()
+    expect(page.get_by_label("Montant remboursé (MAD)")).to_have_value("800.00")
+    page.get_by_label("Motif").fill("Retrait avant la première séance.")
+    page.get_by_role("button", name="Émettre l'avoir").click()
+    ui.audit()
+    expect(page.get_by_text(re.compile(r"Avoir AL-AV-\d{4}-000001 émis\."))).to_be_visible()
+
+    ui.visit(f"/coordinator/reports/books?term={term}")
+    expect(page.locator('[data-figure="refunded"]')).to_have_text("800\xa0MAD")
+    expect(page.locator('[data-figure="cash"]')).to_have_text("800\xa0MAD")
+    expect(page.locator('[data-figure="refunds_due"]')).to_have_text("0\xa0MAD")
+    page.get_by_role("link", name="Remboursé").click()
+    ui.audit()
+    expect(page.get_by_role("link", name=re.compile(r"^AL-AV-\d{4}-000001$"))).to_be_visible()
