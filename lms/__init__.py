@@ -22,7 +22,7 @@ from lms.certificates import wiring as certificates_wiring
 from lms.courses import views as courses
 from lms.dashboard import views as dashboard
 from lms.database import configure_sqlite
-from lms.enrolment import card_views, transfer_views
+from lms.enrolment import book_views, card_views, transfer_views
 from lms.enrolment import views as enrolment
 from lms.enrolment import wiring as enrolment_wiring
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -90,6 +90,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(enrolment.bp)
     app.register_blueprint(card_views.bp)
     app.register_blueprint(transfer_views.bp)
+    app.register_blueprint(book_views.bp)
     app.register_blueprint(messaging.bp)
     app.register_blueprint(inbox_views.bp)
     app.register_blueprint(reports.bp)

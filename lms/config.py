@@ -127,6 +127,7 @@ CONTACT_NOTICE_VERSION = "2026-12"
 WORKER_OUTBOX_SECONDS = 2
 WORKER_OFFERS_SECONDS = 60
 WORKER_PURGE_SECONDS = 24 * 3600
+WORKER_REMINDERS_SECONDS = 3600  # fee reminders (each step once per enrolment and day)
 
 # The public address of the app, used in e-mails sent by the CLI worker (outside a request).
 BASE_URL = "http://127.0.0.1:5000"
@@ -172,6 +173,10 @@ CMI_MODE = "local"
 CMI_GATEWAY_URL = None
 CMI_CLIENT_ID = None
 CMI_STORE_KEY = None
+# Reminders of unpaid fees (lms/enrolment/reminders.py): the steps, each "name:days", among
+# after_enrolment (days after the seat was taken), before_start (days before the first
+# lesson) and after_start (days after it). Empty: no reminder.
+FEE_REMINDER_DAYS = "after_enrolment:3,before_start:2,after_start:3"
 # Bank transfers: the account families pay into, shown with their transfer reference.
 LAB_BANK_NAME = "Banque Populaire, agence Technopark Tanger"
 LAB_RIB = "181 640 21211 12345678901 23"  # a placeholder: set LMS_LAB_RIB to the lab's RIB

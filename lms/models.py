@@ -21,11 +21,13 @@ from lms.enrolment.models import (
     BankCsvMapping,
     CardOrder,
     CardOrderLine,
+    CreditNote,
     Enrolment,
     Payment,
     PrerequisiteWaiver,
     StatementLine,
 )
+from lms.enrolment.reminders import FeeReminder
 from lms.families.models import (
     AccountClosureNotice,
     Child,
@@ -37,6 +39,7 @@ from lms.families.models import (
 )
 from lms.messaging.models import InboxReply, Message, MessageRecipient
 from lms.notifications.models import OutboxAttachment, OutboxMessage
+from lms.numbering import DocumentCounter
 from lms.submissions import FormSubmission
 
 __all__ = [
@@ -58,7 +61,10 @@ __all__ = [
     "ConsentRecord",
     "ContactPerson",
     "Course",
+    "CreditNote",
+    "DocumentCounter",
     "Enrolment",
+    "FeeReminder",
     "FinalProjectMark",
     "FormSubmission",
     "GuardianInvitation",

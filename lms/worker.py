@@ -95,6 +95,15 @@ def forget_device_changes() -> str | None:
     return f"offline roll-call changes forgotten: {count}" if count else None
 
 
+def remind_fees() -> str | None:
+    """Families whose fees are unpaid are reminded, on the lab's schedule."""
+    from lms.enrolment.reminders import send_fee_reminders
+
+    sent = send_fee_reminders()
+    db.session.commit()
+    return f"fee reminders sent: {len(sent)}" if sent else None
+
+
 def default_jobs(app: Flask) -> list[Job]:
     config = app.config
     return [
@@ -103,6 +112,7 @@ def default_jobs(app: Flask) -> list[Job]:
         Job("purge", config["WORKER_PURGE_SECONDS"], purge),
         Job("submissions", config["WORKER_PURGE_SECONDS"], forget_submissions),
         Job("offline changes", config["WORKER_PURGE_SECONDS"], forget_device_changes),
+        Job("fee reminders", config["WORKER_REMINDERS_SECONDS"], remind_fees),
     ]
 
 

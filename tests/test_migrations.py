@@ -190,3 +190,67 @@ def test_people_on_file_keep_every_row_and_check_outs_their_pickup_person(
         upgrade()
         assert len(rows("SELECT id FROM contact_people")) == 4
         db.session.remove()
+
+
+BEFORE_BOOKS = "d9d817d5f1a5"
+
+
+@pytest.mark.committed
+def test_receipts_already_issued_keep_their_numbers_and_the_counters_go_on_after_them(
+    make_app, empty_database_url
+):
+    app = make_app(DATABASE_URL=empty_database_url)
+    with app.app_context():
+        upgrade(revision=BEFORE_BOOKS)
+        at = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
+        stamps = {"created_at": at, "updated_at": at}
+        with db.engine.begin() as connection:
+
+            def insert(table_name: str, /, **values) -> int:
+                table = Table(table_name, MetaData(), autoload_with=connection)
+                return connection.execute(
+                    table.insert().values(**values).returning(table.c.id)
+                ).scalar_one()
+
+            child = insert(
+                "children", first_name="Zoubida", last_name="Tahiri",
+                date_of_birth=date(2017, 5, 4), may_leave_alone=False, **stamps,
+            )  # fmt: skip
+            course = insert(
+                "courses", title_fr="Robotique", summary_fr="", track="robotics",
+                level="beginner", min_age=7, max_age=12, price_centimes=0,
+                attendance_threshold=80, requires_final_project=False, published=True, **stamps,
+            )  # fmt: skip
+            room = insert("rooms", site="Technopark", name="Lab 1", capacity=12, created_at=at)
+            cohort = insert(
+                "cohorts", course_id=course, room_id=room, capacity=10, seats_taken=1,
+                waitlist_count=0, language="fr", status="open", start_date=date(2026, 11, 2),
+                end_date=date(2026, 12, 21), weekdays="2", start_time=time(15, 0),
+                duration_minutes=90, **stamps,
+            )  # fmt: skip
+            enrolment = insert(
+                "enrolments", child_id=child, cohort_id=cohort, status="enrolled",
+                created_at=at, enrolled_at=at, fee_centimes=80000, discount_centimes=0,
+                waiver_centimes=0,
+            )  # fmt: skip
+            for number, paid_on in [
+                ("AL-2025-000007", date(2025, 12, 30)),
+                ("AL-2026-000123", date(2026, 11, 20)),
+                ("AL-2026-000045", date(2026, 11, 20)),
+            ]:
+                insert(
+                    "payments", enrolment_id=enrolment, amount_centimes=100, method="cash",
+                    paid_on=paid_on, receipt_number=number, recorded_at=at,
+                )  # fmt: skip
+        upgrade()
+        with db.engine.connect() as connection:
+            counters = connection.execute(
+                text("SELECT kind, year, next_value FROM document_counters ORDER BY year")
+            ).all()
+            numbers = connection.execute(
+                text("SELECT receipt_number FROM payments ORDER BY id")
+            ).scalars()
+            assert list(numbers) == ["AL-2025-000007", "AL-2026-000123", "AL-2026-000045"]
+        assert [tuple(row) for row in counters] == [("receipt", 2025, 8), ("receipt", 2026, 124)]
+        downgrade(revision="base")
+        db.session.remove()

@@ -26,7 +26,8 @@ from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import Closure, Cohort, CohortStatus, Course, Lesson, Room
 from lms.courses.scheduling import create_room
 from lms.enrolment import wiring
-from lms.enrolment.models import Enrolment, Payment, PrerequisiteWaiver
+from lms.enrolment.fees import book_payment
+from lms.enrolment.models import CreditNote, Enrolment, Payment, PrerequisiteWaiver
 from lms.extensions import db
 from lms.families.models import Child, ContactKind, ContactPerson, GuardianInvitation
 from lms.messaging.models import InboxReply, Message
@@ -64,6 +65,7 @@ class World:
     open_group: int
     full_group: int
     enrolment_id: int
+    payment_id: int
     finished_enrolment_id: int
     family_id: int  # wrote to the lab by WhatsApp: the inbox answers
     instructor: str
@@ -91,7 +93,7 @@ def _group(boss, course, room, lead, *, capacity: int, weekday: int) -> Cohort:
 @pytest.fixture
 def world(app, coordinator, instructor, parent, make_user) -> World:
     """A coordinator, an instructor, a family with two children; an open group, a full one,
-    a seat to pay for and a group finished in June (for a certificate). Committed."""
+    a seat to pay for (300 MAD paid) and a group finished in June (for a certificate). Committed."""
     other = make_user(Role.PARENT, full_name="Salma Idrissi")
     substitute = make_user(Role.INSTRUCTOR, full_name="Mehdi Ouazzani")
     with app.app_context():
@@ -112,6 +114,7 @@ def world(app, coordinator, instructor, parent, make_user) -> World:
         full_group = _group(boss, course, room, lead, capacity=1, weekday=2)
         builders.enrol(stranger.id, full_group.id, at=NOW)
         paying = builders.enrol(sister.id, open_group.id, at=NOW, fee_centimes=80000)
+        paid = book_payment(paying, amount_centimes=30000, method="cash", paid_on=NOW.date())
         _, [finished] = builders.finished_group(boss, course, room=room, lead=lead, children=[kid])
         family = get(parent)
         save_contact_choices(
@@ -147,6 +150,7 @@ def world(app, coordinator, instructor, parent, make_user) -> World:
             open_group=open_group.id,
             full_group=full_group.id,
             enrolment_id=paying.id,
+            payment_id=paid.id,
             finished_enrolment_id=finished.id,
             family_id=family.id,
             instructor=instructor.email,
@@ -249,6 +253,12 @@ KINDS = {
         lambda w: f"/coordinator/enrolments/{w.enrolment_id}/payments/new",
         lambda w: {"amount": "400", "method": "cash", "reference": "", "paid_on": "2026-09-07"},
         lambda w: _count(Payment)(w),
+    ),
+    "credit note": Kind(
+        "coordinator",
+        lambda w: f"/coordinator/payments/{w.payment_id}/credit-notes/new",
+        lambda w: {"amount": "100", "reason": "Retrait avant le début."},
+        lambda w: _count(CreditNote)(w),
     ),
     "prerequisite waiver": Kind(
         "coordinator",

@@ -99,4 +99,5 @@ def test_the_default_schedule_comes_from_the_settings(app):
         "purge": app.config["WORKER_PURGE_SECONDS"],
         "submissions": app.config["WORKER_PURGE_SECONDS"],
         "offline changes": app.config["WORKER_PURGE_SECONDS"],
+        "fee reminders": app.config["WORKER_REMINDERS_SECONDS"],
     }

@@ -14,7 +14,6 @@ reason; payments are recorded against an enrolment and each has a numbered recei
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from datetime import date, timedelta
 
@@ -36,6 +35,7 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.families.models import Child
 from lms.money import format_money
+from lms.numbering import next_number
 
 REFERENCE_MAX = 80
 
@@ -137,8 +137,15 @@ def set_fee_waiver(
     return enrolment
 
 
-def _receipt_number(payment: Payment) -> str:
-    return f"AL-{payment.paid_on.year}-{payment.id:06d}"
+RECEIPT = "receipt"
+
+
+def receipt_number(year: int) -> str:
+    """The next receipt number of ``year`` ("AL-2026-000124"): gapless, lms/numbering.py.
+
+    Receipts numbered before the counters (from the payment's id) keep their numbers; the
+    migration started each year's counter after the highest of them."""
+    return f"AL-{year}-{next_number(RECEIPT, year):06d}"
 
 
 def record_payment(
@@ -203,7 +210,9 @@ def book_payment(
 ) -> Payment:
     """Write a payment received and its receipt number, and e-mail the family the receipt.
 
-    The callers check the money (a coordinator's entry, a card callback, a statement line)."""
+    The receipt is numbered in the year it is issued (the lab's today), which may differ from
+    ``paid_on`` for a payment entered late. The callers check the money (a coordinator's
+    entry, a card callback, a statement line)."""
     payment = Payment(
         enrolment=enrolment,
         amount_centimes=amount_centimes,
@@ -213,12 +222,9 @@ def book_payment(
         recorded_by_id=recorded_by.id if recorded_by else None,
         card_order_id=card_order_id,
         statement_line_id=statement_line_id,
-        # A placeholder until the id, which numbers the receipt, is known.
-        receipt_number=f"tmp-{secrets.token_hex(8)}",
+        receipt_number=receipt_number(local_day(utcnow()).year),
     )
     db.session.add(payment)
-    db.session.flush()
-    payment.receipt_number = _receipt_number(payment)
     db.session.flush()
     tell_guardians(
         enrolment.child,

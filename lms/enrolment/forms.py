@@ -116,6 +116,16 @@ class PaymentForm(Form):
     paid_on = DayField(_l("Paid on"), validators=[InputRequired(_l("Enter a date."))])
 
 
+class CreditNoteForm(Form):
+    one_time = True  # creates something: one effect per submission
+    amount = money_field(_l("Amount given back (MAD)"))
+    reason = reason_field(
+        _l("Reason"),
+        required=True,
+        description=_l("For example: withdrawn before the first lesson. Printed on the note."),
+    )
+
+
 class PrerequisiteWaiverForm(Form):
     one_time = True  # creates something: one effect per submission
     child_id = SelectField(_l("Child"), coerce=int, choices=[])

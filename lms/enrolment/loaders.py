@@ -14,7 +14,14 @@ from sqlalchemy.orm import joinedload, selectinload
 from lms.courses.models import Cohort
 from lms.courses.permissions import can_view_cohort
 from lms.enrolment import card_payments
-from lms.enrolment.models import CardOrder, Enrolment, Payment, PrerequisiteWaiver, StatementLine
+from lms.enrolment.models import (
+    CardOrder,
+    CreditNote,
+    Enrolment,
+    Payment,
+    PrerequisiteWaiver,
+    StatementLine,
+)
 from lms.enrolment.offers import INVALID_LINK, offer_link
 from lms.enrolment.permissions import (
     can_act_for,
@@ -61,6 +68,22 @@ def load_payment(payment_id: int) -> Payment:
     payment = db.get_or_404(Payment, payment_id)
     if not can_view_payment(current_user, payment):
         abort(404)
+    return payment
+
+
+def load_credit_note(credit_note_id: int) -> CreditNote:
+    """A credit note the current user may see (its payment's receipt), or 404."""
+    note = db.get_or_404(CreditNote, credit_note_id)
+    if not can_view_payment(current_user, note.payment):
+        abort(404)
+    return note
+
+
+def load_payment_to_credit(payment_id: int) -> Payment:
+    """Any payment, for a coordinator who gives money back on it; 404/403."""
+    payment = db.get_or_404(Payment, payment_id)
+    if not can_manage_enrolments(current_user):
+        abort(403)
     return payment
 
 

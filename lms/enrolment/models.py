@@ -1,4 +1,5 @@
-"""Enrolments, prerequisite waivers, payments, card orders and bank statement lines."""
+"""Enrolments, prerequisite waivers, payments, credit notes, card orders and bank statement
+lines."""
 
 from __future__ import annotations
 
@@ -179,7 +180,8 @@ class Enrolment(db.Model):
 
     @property
     def paid_centimes(self) -> int:
-        return sum(payment.amount_centimes for payment in self.payments)
+        """What the family paid and kept: payments less the credit notes (refunds) on them."""
+        return sum(payment.kept_centimes for payment in self.payments)
 
     @property
     def balance_centimes(self) -> int:
@@ -245,6 +247,41 @@ class Payment(db.Model):
 
     enrolment: Mapped[Enrolment] = relationship(back_populates="payments")
     recorded_by: Mapped[User | None] = relationship()
+    credit_notes: Mapped[list[CreditNote]] = relationship(
+        back_populates="payment", order_by="CreditNote.id", lazy="selectin"
+    )
+
+    @property
+    def refunded_centimes(self) -> int:
+        return sum(note.amount_centimes for note in self.credit_notes)
+
+    @property
+    def kept_centimes(self) -> int:
+        """The payment less what its credit notes gave back: what may still be refunded."""
+        return self.amount_centimes - self.refunded_centimes
+
+
+class CreditNote(db.Model):
+    """Money given back on a payment (a withdrawal before the start, a group cancelled), with
+    its own number in the year's credit-note sequence. The payment itself is never edited:
+    a credit note is written beside it, and balances subtract it."""
+
+    __tablename__ = "credit_notes"
+    __table_args__ = (CheckConstraint("amount_centimes > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("payments.id", ondelete="RESTRICT"), index=True
+    )
+    amount_centimes: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(500))
+    issued_on: Mapped[date] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    payment: Mapped[Payment] = relationship(back_populates="credit_notes")
+    created_by: Mapped[User | None] = relationship()
 
 
 class CardOrderStatus(LabelledEnum):

@@ -144,7 +144,7 @@ class CohortRoster:
 
     @property
     def paid_centimes(self) -> int:
-        return sum(p.amount_centimes for p in self.payments)
+        return sum(p.kept_centimes for p in self.payments)  # less the credit notes
 
 
 def cohort_roster(cohort: Cohort) -> CohortRoster:

@@ -1,7 +1,7 @@
-"""Payment receipts as PDF (WeasyPrint), in the family's language.
+"""Payment receipts and credit notes as PDF (WeasyPrint), in the family's language.
 
-``render_receipt`` is a pure function over a dict of plain values; the URL fetcher it gives
-WeasyPrint serves the app's own static files and refuses everything else.
+``render_receipt`` and ``render_credit_note`` are pure functions over a dict of plain values;
+the URL fetcher they give WeasyPrint serves the app's own static files and refuses everything else.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-from lms.enrolment.models import Payment, PaymentMethod
+from lms.courses.terms import term_of
+from lms.enrolment.models import CreditNote, Payment, PaymentMethod
+from lms.enrolment.transfers import transfer_reference
 from lms.i18n import babel_locale_for, text_direction
 
 
@@ -57,6 +59,20 @@ def static_url_fetcher():
     return _fetcher_class()(allowed_protocols={"file"})
 
 
+def _lab() -> dict:
+    config = current_app.config
+    return {
+        "name": config["LAB_LEGAL_NAME"],
+        "address": config["LAB_ADDRESS"],
+        "ice": config["LAB_ICE"],
+        "if": config["LAB_IF"],
+        "rc": config["LAB_RC"],
+        "bank": config["LAB_BANK_NAME"],
+        "rib": config["LAB_RIB"],
+        "holder": config["LAB_ACCOUNT_HOLDER"],
+    }
+
+
 def receipt_data(payment: Payment, *, language: str | None = None) -> dict:
     """Everything a receipt shows, as plain values."""
     enrolment = payment.enrolment
@@ -65,6 +81,7 @@ def receipt_data(payment: Payment, *, language: str | None = None) -> dict:
     if language is None:
         language = guardians[0].locale if guardians else "fr"
     cohort = enrolment.cohort
+    term = term_of(cohort.start_date)
     return {
         "language": language,
         "receipt_number": payment.receipt_number,
@@ -75,6 +92,10 @@ def receipt_data(payment: Payment, *, language: str | None = None) -> dict:
         "child_name": child.full_name,
         "child_name_ar": child.full_name_ar,
         "payers": [guardian.full_name for guardian in guardians],
+        # Each parent's reference for the group's term, to write on a transfer of the rest.
+        "transfer_references": [
+            (guardian.full_name, transfer_reference(guardian.id, term)) for guardian in guardians
+        ],
         "course_title": cohort.course.title(language),
         "group_start": cohort.start_date,
         "group_end": cohort.end_date,
@@ -82,27 +103,36 @@ def receipt_data(payment: Payment, *, language: str | None = None) -> dict:
         "discount_centimes": enrolment.discount_centimes,
         "waiver_centimes": enrolment.waiver_centimes,
         "paid_centimes": enrolment.paid_centimes,
+        "refunded_centimes": payment.refunded_centimes,
         "balance_centimes": enrolment.balance_centimes,
         "recorded_by": payment.recorded_by.full_name if payment.recorded_by else None,
         "site": current_app.config["DEFAULT_SITE"],
-        "lab": {
-            "name": current_app.config["LAB_LEGAL_NAME"],
-            "address": current_app.config["LAB_ADDRESS"],
-            "ice": current_app.config["LAB_ICE"],
-            "if": current_app.config["LAB_IF"],
-            "rc": current_app.config["LAB_RC"],
-        },
+        "lab": _lab(),
     }
 
 
-def render_receipt(data: dict) -> bytes:
-    """The receipt's PDF, written in ``data["language"]`` (right to left in Arabic)."""
+def credit_note_data(note: CreditNote, *, language: str | None = None) -> dict:
+    """Everything a credit note shows, as plain values: the note and the payment it credits."""
+    payment = note.payment
+    data = receipt_data(payment, language=language)
+    data.update(
+        credit_note_number=note.number,
+        issued_on=note.issued_on,
+        credit_centimes=note.amount_centimes,
+        reason=note.reason,
+        issued_by=note.created_by.full_name if note.created_by else None,
+        payment_amount_centimes=payment.amount_centimes,
+    )
+    return data
+
+
+def _pdf(template: str, data: dict) -> bytes:
     from weasyprint import HTML
 
     language = data["language"]
     with force_locale(babel_locale_for(language)):
         html = render_template(
-            "enrolment/receipt.html",
+            template,
             receipt=data,
             language=language,
             direction=text_direction(language),
@@ -114,6 +144,21 @@ def render_receipt(data: dict) -> bytes:
     ).write_pdf()
 
 
+def render_receipt(data: dict) -> bytes:
+    """The receipt's PDF, written in ``data["language"]`` (right to left in Arabic)."""
+    return _pdf("enrolment/receipt.html", data)
+
+
+def render_credit_note(data: dict) -> bytes:
+    """The credit note's PDF, written in ``data["language"]``."""
+    return _pdf("enrolment/credit_note.html", data)
+
+
 def receipt_pdf(payment: Payment, *, language: str | None = None) -> bytes:
     """A payment's receipt as PDF."""
     return render_receipt(receipt_data(payment, language=language))
+
+
+def credit_note_pdf(note: CreditNote, *, language: str | None = None) -> bytes:
+    """A credit note as PDF."""
+    return render_credit_note(credit_note_data(note, language=language))

@@ -71,6 +71,11 @@ SHORT_MESSAGES = {
             _l("Active Labs: a seat in {group} is offered to {child} until {deadline}. {link}"),
         ),
         ShortMessage(
+            "fee_reminder",
+            ("child", "group", "link"),
+            _l("Active Labs: the fee of {child} for {group} is not fully paid yet. {link}"),
+        ),
+        ShortMessage(
             "attendance_absent",
             ("child", "group", "date", "link"),
             _l("Active Labs: {child} was absent from {group} on {date}. {link}"),

@@ -11,8 +11,8 @@ completed (drafts and cancelled groups have no families). The definitions, once:
   and is below the threshold now ("below the threshold");
 - **fees**: billed is what the enrolled places owe, plus any place with a payment on it (a
   seat offered is owed once accepted); fee - sibling discount - waiver. Paid is the payments
-  on those places. Outstanding is what each place still owes, added up (an overpayment on one
-  place does not pay another);
+  on those places, less the credit notes (refunds) on them. Outstanding is what each place
+  still owes, added up (an overpayment on one place does not pay another);
 - **new families**: parent accounts created during the term;
 - **children**: children enrolled in a cohort of the term, each counted once; their age on the
   start date of their first cohort of the term; a child in two tracks counts in both.
@@ -35,7 +35,7 @@ from lms.clock import age_in_years, lab_zone, local_today
 from lms.courses.models import PUBLIC_COHORT_STATUSES, Cohort, Course, Track
 from lms.courses.terms import Term, term_by_key, term_of
 from lms.database import utcnow
-from lms.enrolment.models import Enrolment, EnrolmentStatus, Payment
+from lms.enrolment.models import CreditNote, Enrolment, EnrolmentStatus, Payment
 from lms.extensions import db
 from lms.families.models import Child
 from lms.messaging.services import messages_sent_between
@@ -226,7 +226,14 @@ def _term_cohorts(term: Term) -> list[Cohort]:
 
 
 def _enrolment_rows(cohort_ids: list[int]):
-    """Every enrolment of the cohorts with its child and the sum of its payments (one query)."""
+    """Every enrolment of the cohorts with its child and the sum of its payments less their
+    credit notes (one query)."""
+    refunded = (
+        select(Payment.enrolment_id, func.sum(CreditNote.amount_centimes).label("refunded"))
+        .join(CreditNote, CreditNote.payment_id == Payment.id)
+        .group_by(Payment.enrolment_id)
+        .subquery()
+    )
     payments = (
         select(
             Payment.enrolment_id,
@@ -243,7 +250,7 @@ def _enrolment_rows(cohort_ids: list[int]):
             Enrolment.status,
             Enrolment.child_id,
             Enrolment.fee_centimes - Enrolment.discount_centimes - Enrolment.waiver_centimes,
-            func.coalesce(payments.c.paid, 0),
+            func.coalesce(payments.c.paid, 0) - func.coalesce(refunded.c.refunded, 0),
             func.coalesce(payments.c.payments, 0),
             Child.first_name,
             Child.last_name,
@@ -251,6 +258,7 @@ def _enrolment_rows(cohort_ids: list[int]):
         )
         .join(Child, Child.id == Enrolment.child_id)
         .outerjoin(payments, payments.c.enrolment_id == Enrolment.id)
+        .outerjoin(refunded, refunded.c.enrolment_id == Enrolment.id)
         .where(Enrolment.cohort_id.in_(cohort_ids))
         .order_by(Enrolment.id)
     ).all()

@@ -21,6 +21,7 @@ from lms.extensions import db
 from lms.forms import choices
 from lms.i18n import current_language
 from lms.querystring import arg_choice, arg_int, paginate
+from lms.reports import books as term_books
 from lms.reports import exports, services
 from lms.reports.dashboard import cohort_label, render_dashboard, term_charts, term_form
 from lms.reports.forms import ExportFilterForm
@@ -96,6 +97,43 @@ def fees():
         status=status,
         lines=report.fee_lines(status),
         form=term_form(term),
+    )
+
+
+@bp.get("/coordinator/reports/books")
+@role_required(Role.COORDINATOR)
+def books():
+    term = load_term()
+    show = arg_choice("show", term_books.FIGURES)
+    if show is None and "show" in request.args:
+        abort(404)
+    figures = term_books.term_books(term)
+    return render_template(
+        "reports/books.html",
+        term=term,
+        books=figures,
+        show=show,
+        rows=figures.behind(show) if show else [],
+        form=term_form(term),
+    )
+
+
+@bp.get("/coordinator/reports/books.<fmt>")
+@role_required(Role.COORDINATOR)
+def books_export(fmt: str):
+    if fmt not in files.FORMATS:
+        abort(404)
+    term = load_term()
+    # A download is written to the audit log: this GET records what was read.
+    record_reading()
+    rows = term_books.journal_rows(term_books.term_books(term), language=current_language())
+    return _send(
+        rows,
+        kind="books",
+        fmt=fmt,
+        title=_("Books"),
+        filename=f"books-{term.key}.{fmt}",
+        term=term.key,
     )
 
 
