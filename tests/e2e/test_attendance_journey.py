@@ -162,6 +162,9 @@ def test_roll_call_on_a_phone_then_the_parent_sees_the_marks(phone_ui, live_app)
     page.get_by_role("button", name="Français").click()
     page.get_by_text("Menu", exact=True).click()  # on a phone the menu is folded
     page.get_by_role("button", name="Se déconnecter").click()
+    # An instructor's logout first looks for roll-call changes still on the phone, so the
+    # page leaves a moment after the click.
+    page.wait_for_url("**/login")
     ui.audit()
 
     # Rania's father was told the same day.
