@@ -3,8 +3,6 @@ of a lesson, and the parents' view with absence notices."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
@@ -72,22 +70,16 @@ STATUSES = list(AttendanceStatus)
 
 
 def _display_names(roster: Roster) -> dict[int, str]:
-    """First names, in Arabic script for Arabic readers when the parents gave one; a last
-    initial where two children share a first name."""
+    """Full names (two Adams are told apart at a glance), in Arabic script for Arabic readers
+    when the parents gave it."""
     arabic = current_language() == "ar"
 
-    def first(child: Child) -> str:
-        return (child.first_name_ar if arabic else None) or child.first_name
+    def full(child: Child) -> str:
+        if arabic and child.first_name_ar and child.last_name_ar:
+            return f"{child.first_name_ar} {child.last_name_ar}"
+        return f"{child.first_name} {child.last_name}"
 
-    counts = Counter(first(row.child) for row in roster.rows)
-    names = {}
-    for row in roster.rows:
-        name = first(row.child)
-        if counts[name] > 1:
-            last = (row.child.last_name_ar if arabic else None) or row.child.last_name
-            name = f"{name} {last[:1]}."
-        names[row.child.id] = name
-    return names
+    return {row.child.id: full(row.child) for row in roster.rows}
 
 
 def _render_roster(

@@ -84,9 +84,13 @@ def test_the_roster_shows_each_child_in_one_row_with_what_matters(app, client, t
     assert "Yasmine" in page
     assert "Adam" in page
     assert "Rania" in page
-    assert "Alaoui" not in page.split("<main")[1].split("Going home")[0]  # first names only
+    # Full names, so that two children with one first name are told apart at a glance.
+    roll = page.split("<main")[1].split("Going home")[0]
+    assert "<bdi>Yasmine Alaoui</bdi>" in roll
+    assert "<bdi>Adam Alaoui</bdi>" in roll
     assert f'href="/children/{term.child_ids[0]}/safeguarding"' in page
-    assert page.count("No photos") == 2  # Adam and Rania have no photo consent
+    # Adam and Rania have no photo consent: said quietly, not in a warning's colours.
+    assert page.count('<span class="badge quiet">No photos</span>') == 2
     assert "Absence reported by the parents" in page
     assert "Fièvre" in page
     # Rania's row is pre-set to excused.
@@ -285,6 +289,8 @@ def test_check_out_from_the_roster(app, lead, term):
         db.session.commit()
     page = lead.get(roster_url(term, 5)).get_data(as_text=True)
     assert "2 children not collected yet." in page
+    # The time field's rule is said on the page, not only in a tooltip.
+    assert "Leave the time empty to record the time you press the button." in page
     assert "Latifa Alaoui (Grand-mère)" in page
     assert "Leaves alone (allowed by the parents)" in page  # Adam's list only
     assert page.count('value="alone"') == 1
@@ -333,10 +339,10 @@ def test_check_out_of_a_child_not_on_the_roster_is_404(app, lead, term):
 def test_the_instructor_home_puts_todays_lessons_first_with_the_count_to_mark(app, lead, term):
     page = lead.get("/instructor").get_data(as_text=True)
     today = page.index('id="today-lessons"')
-    week = page.index("My lessons this week")
+    week = page.index("My lessons in the next 7 days")
     assert today < page.index(roster_url(term, 5)) < week
     assert "3 children to mark" in page
-    recent = page[page.index('id="recent-lessons"') : page.index("My lessons this week")]
+    recent = page[page.index('id="recent-lessons"') : page.index("My lessons in the next 7 days")]
     # Weekly lessons, today is lesson 5's day: only lesson 4 can still be changed.
     shown = [f'href="{roster_url(term, n)}"' in recent for n in (1, 2, 3, 4)]
     assert shown == [False, False, False, True]
@@ -354,7 +360,7 @@ def test_the_instructor_home_puts_todays_lessons_first_with_the_count_to_mark(ap
         mark(term, 4, {0: "present", 1: "absent", 2: "late"})
         db.session.commit()
     page = lead.get("/instructor").get_data(as_text=True)
-    recent = page[page.index('id="recent-lessons"') : page.index("My lessons this week")]
+    recent = page[page.index('id="recent-lessons"') : page.index("My lessons in the next 7 days")]
     assert f'href="{roster_url(term, 4)}"' in recent  # still there, to correct a mark
     assert "Roll call done" in recent
     assert "to mark" not in recent
