@@ -6,7 +6,7 @@ import re
 import zoneinfo
 
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import Domain, get_locale
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from jinja2 import pass_context
@@ -86,6 +86,32 @@ def _elide(match: re.Match) -> str:
     return match.group(1)[:-1] + "'"
 
 
+def _elided_in_french(text: str, variables: dict) -> str:
+    locale = get_locale()
+    if variables and locale is not None and locale.language == "fr":
+        return french_elision(text, variables.values())
+    return text
+
+
+class ElidingDomain(Domain):
+    """The app's message domain: what Python code translates with names in it (flashes,
+    refusals, e-mail subjects) gets the French elision too. Templates format their strings
+    themselves (Jinja's newstyle gettext), so they have their own wrapper below."""
+
+    def gettext(self, string, **variables):
+        return _elided_in_french(super().gettext(string, **variables), variables)
+
+    def ngettext(self, singular, plural, num, **variables):
+        return _elided_in_french(super().ngettext(singular, plural, num, **variables), variables)
+
+    def pgettext(self, context, string, **variables):
+        return _elided_in_french(super().pgettext(context, string, **variables), variables)
+
+    def npgettext(self, context, singular, plural, num, **variables):
+        text = super().npgettext(context, singular, plural, num, **variables)
+        return _elided_in_french(text, variables)
+
+
 def _with_french_elision(translate):
     @pass_context
     def translated(context, *args, **variables):
@@ -113,6 +139,10 @@ def use_packaged_zone_rules() -> None:
 
 def init_i18n(app: Flask) -> None:
     use_packaged_zone_rules()
+    # Flask-Babel makes its domain on first use (a cached property); the app's is this one.
+    configuration = app.extensions["babel"]
+    if not isinstance(vars(configuration.instance).get("domain_instance"), ElidingDomain):
+        configuration.instance.domain_instance = ElidingDomain(domain=configuration.default_domain)
     for name in ("gettext", "_", "ngettext"):
         app.jinja_env.globals[name] = _with_french_elision(app.jinja_env.globals[name])
 
