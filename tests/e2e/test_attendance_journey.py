@@ -136,7 +136,7 @@ def test_roll_call_on_a_phone_then_the_parent_sees_the_marks(phone_ui, live_app)
     checkout.get_by_label("Yasmine").select_option(label="Latifa Alaoui (Grand-mère)")
     checkout.get_by_role("button", name="Récupéré — Yasmine").click()
     ui.audit()
-    expect(page.get_by_text("Yasmine est parti(e).")).to_be_visible()
+    expect(page.get_by_text("Départ de Yasmine enregistré.")).to_be_visible()
     expect(checkout.get_by_text("1 enfant pas encore récupéré.")).to_be_visible()
     expect(checkout.locator(".collected-list")).to_contain_text("Latifa Alaoui")
     ui.screenshot("attendance-roster-saved-fr")
@@ -168,7 +168,7 @@ def test_roll_call_on_a_phone_then_the_parent_sees_the_marks(phone_ui, live_app)
     ui.audit()
 
     # Rania's father was told the same day.
-    mail = ui.wait_for_mail(OTHER_PARENT, "Rania était absent(e) aujourd'hui")
+    mail = ui.wait_for_mail(OTHER_PARENT, "Absence de Rania aujourd'hui")
     assert "Robotique LEGO" in mail
 
     # The parent sees the marks.
@@ -194,5 +194,5 @@ def test_roll_call_on_a_phone_then_the_parent_sees_the_marks(phone_ui, live_app)
     page.get_by_label("Motif (facultatif)").fill("Rendez-vous chez le dentiste")
     page.get_by_role("button", name="Signaler l'absence").click()
     ui.audit()
-    expect(page.get_by_text("les formateurs sauront que Yasmine est absent(e)")).to_be_visible()
+    expect(page.get_by_text("les formateurs sauront que Yasmine ne viendra pas")).to_be_visible()
     expect(page.get_by_text("Absence signalée", exact=True)).to_be_visible()
