@@ -143,9 +143,12 @@ def assign_substitute(
     return assignment
 
 
-def tell_families(assignment: SubstituteAssignment, lessons: list[Lesson]) -> int:
-    """Tell each parent of a child on these lessons' rosters, once, who will teach; the number
-    of parents told."""
+def tell_families(
+    assignment: SubstituteAssignment, lessons: list[Lesson], *, kind: str = "substitute_assigned"
+) -> int:
+    """Tell each parent of a child on these lessons' rosters, once, who will teach (``kind``
+    "substitute_assigned") or that the substitute will not after all ("substitute_cancelled");
+    the number of parents told."""
     child_ids: set[int] = set()
     for lesson in lessons:
         child_ids.update(roster_enrolments(lesson))
@@ -175,9 +178,9 @@ def tell_families(assignment: SubstituteAssignment, lessons: list[Lesson]) -> in
     for parent_id, parent in parents.items():
         notify(
             parent,
-            "substitute_assigned",
+            kind,
             short=_substitute_short(by_parent[parent_id], cohort, assignment),
-            topic=f"substitute-{assignment.id}",
+            topic=f"{kind}-{assignment.id}",
             children=by_parent[parent_id],
             cohort=cohort,
             assignment=assignment,
@@ -212,7 +215,17 @@ def cancel_assignment(
     assignment.cancelled_at = now or utcnow()
     assignment.cancelled_by_id = actor.id
     db.session.flush()
-    audit.record("attendance.substitute_cancelled", actor=actor, subject=assignment)
+    # The families who were told who will teach hear that it is the usual instructor again,
+    # for the lessons still to come.
+    coming = [
+        lesson
+        for lesson in assignment_lessons(assignment)
+        if lesson.ends_at > assignment.cancelled_at
+    ]
+    told = tell_families(assignment, coming, kind="substitute_cancelled") if coming else 0
+    audit.record(
+        "attendance.substitute_cancelled", actor=actor, subject=assignment, parents_told=told
+    )
     return assignment
 
 

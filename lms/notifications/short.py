@@ -91,6 +91,11 @@ SHORT_MESSAGES = {
             _l("Active Labs: {instructor} teaches {group} ({child}) from {date}. {link}"),
         ),
         ShortMessage(
+            "substitute_cancelled",
+            ("child", "group", "instructor", "link"),
+            _l("Active Labs: {instructor} will not teach {group} ({child}) after all. {link}"),
+        ),
+        ShortMessage(
             "family_message",
             ("group", "subject", "link"),
             _l("Active Labs ({group}): {subject}. Read it: {link}"),

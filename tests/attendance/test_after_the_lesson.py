@@ -242,6 +242,23 @@ def test_ending_an_assignment_ends_the_access_at_once(ctx, term):
     assert not can_view_roster(term.get(term.outsider), term.lesson(5))
 
 
+def test_ending_an_assignment_tells_the_families_of_the_lessons_still_to_come(
+    ctx, term, frozen_now
+):
+    assignment = _assign(term, last_day=TODAY + timedelta(days=7))
+    substitutes.cancel_assignment(assignment, actor=term.get(term.coordinator))
+    messages = _outbox("substitute_cancelled")
+    assert {m.recipient_user_id for m in messages} == {term.parent.id, term.other_parent.id}
+    assert all("Mehdi Ouazzani" in m.subject for m in messages)
+
+
+def test_an_assignment_ended_after_its_last_lesson_tells_nobody(ctx, term, frozen_now):
+    assignment = _assign(term)  # today's lesson only
+    frozen_now.move_to(local(TODAY + timedelta(days=1), 9, 0))
+    substitutes.cancel_assignment(assignment, actor=term.get(term.coordinator))
+    assert _outbox("substitute_cancelled") == []
+
+
 def test_a_substitutes_roster_reading_is_logged_per_child(ctx, term):
     _assign(term)
     count = substitutes.log_substitute_reading(
