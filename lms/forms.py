@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import render_template
+from flask import flash, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields import (
@@ -148,3 +148,9 @@ def optional_int(value) -> int | None:
     if abs(number) > LARGEST_NUMBER:
         raise ValueError("out of range")
     return number
+
+
+def flash_form_errors(form) -> None:
+    """A form's errors as one flash, for a button POST that goes back instead of showing the
+    form again."""
+    flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")

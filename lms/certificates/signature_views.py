@@ -11,6 +11,7 @@ from lms.accounts.models import User
 from lms.certificates import signatures
 from lms.certificates.forms import SignatureForm
 from lms.extensions import db
+from lms.forms import flash_form_errors
 from lms.roles import Role
 from lms.security import role_required
 
@@ -46,9 +47,7 @@ def upload(user_id: int):
     user = _staff_member(user_id)
     form = SignatureForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "error")
+        flash_form_errors(form)
         return redirect(url_for(".page"), 303)
     data = form.image.data.read(signatures.MAX_BYTES + 1)
     signatures.set_signature(user, data, actor=current_user)

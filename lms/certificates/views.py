@@ -28,6 +28,7 @@ from lms.certificates.loaders import (
 )
 from lms.certificates.models import CertificateStatus
 from lms.extensions import limiter
+from lms.forms import flash_form_errors
 from lms.roles import Role
 from lms.security import role_required
 
@@ -45,10 +46,6 @@ def _languages(form) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------------------------------------
 # Coordinators
-
-
-def _flash_form_errors(form) -> None:
-    flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
 
 
 @bp.get("/coordinator/cohorts/<int:cohort_id>/certificates")
@@ -112,7 +109,7 @@ def issue_one(enrolment_id: int):
         )
         flash(_("Certificate %(code)s issued.", code=certificate.code), "success")
     else:
-        _flash_form_errors(form)
+        flash_form_errors(form)
     return redirect(url_for("certificates.cohort_certificates", cohort_id=enrolment.cohort_id))
 
 
@@ -125,7 +122,7 @@ def revoke(certificate_id: int):
         services.revoke_certificate(certificate, actor=current_user, reason=form.reason.data)
         flash(_("Certificate %(code)s revoked.", code=certificate.code), "success")
     else:
-        _flash_form_errors(form)
+        flash_form_errors(form)
     return redirect(url_for("certificates.cohort_certificates", cohort_id=certificate.cohort_id))
 
 
@@ -140,7 +137,7 @@ def reissue(certificate_id: int):
         )
         flash(_("Certificate %(code)s issued in its place.", code=replacement.code), "success")
     else:
-        _flash_form_errors(form)
+        flash_form_errors(form)
     return redirect(url_for("certificates.cohort_certificates", cohort_id=certificate.cohort_id))
 
 
