@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -43,6 +44,10 @@ def test_queued_mail_is_rendered_in_the_recipients_language(ctx):
     assert arabic.subject == "اختر كلمة مرور جديدة لـ Active Labs"
     assert english.subject == "Choose a new password for Active Labs"
     assert "Bonjour Karim," in french.body
+    # Every e-mail ends with the lab's name in the reader's language.
+    assert french.body.rstrip().endswith("Active Labs — Technopark de Tanger")
+    assert arabic.body.rstrip().endswith("Active Labs — تكنوبارك طنجة")
+    assert english.body.rstrip().endswith("Active Labs — Technopark of Tangier")
     # Outside a request (the CLI, a worker), links are built on BASE_URL.
     assert "http://127.0.0.1:5000/password/reset/abc" in french.body
 
@@ -264,3 +269,13 @@ def test_coordinator_sees_and_retries_failed_mail(app, login_as, coordinator, pa
         assert db.session.get(OutboxMessage, message_id).status == OutboxStatus.PENDING
     assert client.post("/coordinator/outbox/999999/retry").status_code == 404
     assert client.get("/coordinator/outbox/?page=abc").status_code in (200, 404)
+
+
+def test_every_email_template_signs_with_the_translated_lab_name():
+    """The signature goes through Babel, so an Arabic e-mail does not end in French."""
+    folder = Path(__file__).parents[2] / "lms" / "templates" / "notifications" / "email"
+    templates = sorted(folder.glob("*.txt"))
+    assert len(templates) > 20
+    for template in templates:
+        last = template.read_text(encoding="utf-8").rstrip().splitlines()[-1]
+        assert last == '{{ _("Active Labs — Technopark de Tanger") }}', template.name
