@@ -19,7 +19,6 @@ from lms.enrolment.fees import expected_discount, recompute_sibling_discounts
 from lms.enrolment.models import Enrolment, EnrolmentStatus
 from lms.enrolment.notices import tell_enrolled, tell_guardians
 from lms.enrolment.rules import (
-    check_not_already,
     check_open_to_families,
     check_rules,
     check_running,
@@ -108,12 +107,14 @@ def enrol(child: Child, cohort: Cohort, *, actor: User, now: datetime | None = N
         raise DomainError(_l("Only a child's parents can enrol the child."), field="children")
     require_guardian(actor, child)
     check_open_to_families(cohort, now)
-    check_rules(child, cohort, now=now)
+    # The rules are read under the family's lock, which every change to a child's places
+    # takes first: the same form sent twice, or this child enrolled at the same instant in
+    # a group at the same time, waits here and then sees the other enrolment.
     family_ids = lock_family(child)
+    check_rules(child, cohort, now=now)
     lock_seats(cohort)
-    # Under the lock: the group may have closed, or the same form been sent twice.
+    # Under the group's lock: it may have closed meanwhile (its status was read again).
     check_open_to_families(cohort, now)
-    check_not_already(child, cohort)
     return _join(child, cohort, actor=actor, now=now, family_ids=family_ids)
 
 
@@ -160,6 +161,7 @@ def enrol_by_coordinator(
         raise DomainError(_l("Say why the rules are set aside."), field="reason")
     with reported_on("child_id"):
         check_running(cohort, now)
+        lock_family(child)  # first, as in enrol: the rules then see every other change
         check_rules(
             child,
             cohort,
@@ -167,10 +169,8 @@ def enrol_by_coordinator(
             check_age=not override_age,
             check_prerequisites=not override_prerequisites,
         )
-        lock_family(child)
         lock_seats(cohort)
         check_running(cohort, now)
-        check_not_already(child, cohort)
     enrolment = _join(child, cohort, actor=actor, now=now, override_reason=reason or None)
     if overriding:
         record(

@@ -29,7 +29,6 @@ from lms.enrolment.models import (
 from lms.enrolment.notices import guardians_of, tell_enrolled, tell_guardians
 from lms.enrolment.offers import decline_offer, end, fill_free_seats, leave
 from lms.enrolment.rules import (
-    check_not_already,
     check_rules,
     check_running,
     reason_text,
@@ -140,6 +139,8 @@ def move_enrolment(
     child = enrolment.child
     with reported_on("cohort_id"):
         check_running(target, now)
+    lock_family(child)  # first, as in joining.enrol: the rules then see every other change
+    with reported_on("cohort_id"):
         check_rules(
             child,
             target,
@@ -148,14 +149,12 @@ def move_enrolment(
             check_prerequisites=not override_rules,
             ignore_cohort_id=enrolment.cohort_id,
         )
-    lock_family(child)
     lock_cohorts([enrolment.cohort, target])
     enrolment = reread(enrolment)
     if enrolment.status != EnrolmentStatus.ENROLLED:
         raise DomainError(_l("Only an enrolled child can be moved."), field="cohort_id")
     with reported_on("cohort_id"):
         check_running(target, now)
-        check_not_already(child, target)
     if not take_seat(target):
         raise DomainError(
             _l("The other group has no free seat (or children are waiting for one)."),

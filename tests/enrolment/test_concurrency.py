@@ -349,3 +349,64 @@ def test_a_group_cancelled_while_families_answer_and_leave(app, setup, coordinat
     assert problems == []
     assert counts[1:] == (0, 0)
     assert not [row for row in rows if row[2] in (ENROLLED, WAITLISTED, OFFERED)]
+
+
+def test_one_child_enrolled_at_once_in_two_groups_at_the_same_time_gets_one(
+    app, setup, coordinator
+):
+    """Two guardians' tabs enrol the same child at the same instant in two groups whose
+    lessons are at the same hour: the rules are read under the family's lock, so the second
+    sees the first enrolment and is refused; the child never holds two places at once."""
+    cohort_id, [person] = setup(capacity=10, families_count=1)
+    with app.app_context():
+        first = db.session.get(Cohort, cohort_id)
+        boss = db.session.get(type(coordinator), coordinator.id)
+        course = builders.robotics_course(
+            boss, title_fr="Robotique — niveau 2", summary_fr="Robots.", max_age=14
+        )
+        second = create_cohort(
+            CohortPlan(
+                course=course,
+                room=create_room(actor=boss, name="Salle Hopper", capacity=20),
+                lead=create_user(
+                    full_name="Salma Idrissi", email="salma@activelabs.ma", role=Role.INSTRUCTOR
+                ),
+                start_date=first.start_date,
+                end_date=first.end_date,
+                weekdays=[2],
+                start_time=time(14, 30),
+                capacity=10,
+            ),
+            actor=boss,
+            status=CohortStatus.OPEN,
+        )
+        db.session.commit()
+        second_id = second.id
+    tabs = [Parent(app, *person), Parent(app, *person)]
+    # The race is real only when both arrive together: a few tries, each from pages shown
+    # afresh (a new submission each; with CSRF off in tests, ``page`` stands for the token).
+    for attempt in range(3):
+        responses, errors = run_at_once(
+            [
+                lambda attempt=attempt: tabs[0].post(
+                    f"/cohorts/{cohort_id}/enrol", children=person[2], page=attempt
+                ),
+                lambda attempt=attempt: tabs[1].post(
+                    f"/cohorts/{second_id}/enrol", children=person[2], page=attempt
+                ),
+            ]
+        )
+        assert errors == []
+        assert sorted(r.status_code for r in responses) == [302, 422], attempt
+        refused = next(r for r in responses if r.status_code == 422)
+        assert "already has a lesson at that time" in refused.get_data(as_text=True)
+        with app.app_context():
+            places = db.session.scalars(
+                select(Enrolment).where(
+                    Enrolment.child_id == person[2],
+                    Enrolment.status.in_([ENROLLED, WAITLISTED, OFFERED]),
+                )
+            ).all()
+            assert len(places) == 1
+            withdraw(places[0], actor=db.session.get(type(coordinator), person[0]))
+            db.session.commit()
