@@ -74,16 +74,22 @@ _ELIDED = re.compile(r"\b([dD]e|[qQ]ue) (?=[AEIOUÀÂÆÉÈÊËÎÏÔŒÙÛÜaei
 
 def french_elision(text: str, values) -> str:
     """``text`` with "de"/"que" elided before each of ``values`` that starts with a vowel."""
-    for value in values:
-        if not isinstance(value, str) or not _ELIDED.match("de " + value):
-            continue
-        written = re.escape(str(escape(value)) if isinstance(text, Markup) else value)
-        text = re.sub(_ELIDED.pattern + "(?=" + written + ")", _elide, text)
-    return text
+    written = tuple(
+        str(escape(value)) if isinstance(text, Markup) else value
+        for value in values
+        if isinstance(value, str) and _ELIDED.match("de " + value)
+    )
+    if not written:
+        return text
 
+    def elide(match: re.Match) -> str:
+        # One compiled pattern for every name: a name's own pattern would be compiled anew
+        # for each child (the regex cache is small next to a list of children).
+        if text.startswith(written, match.end()):
+            return match.group(1)[:-1] + "'"
+        return match.group(0)
 
-def _elide(match: re.Match) -> str:
-    return match.group(1)[:-1] + "'"
+    return _ELIDED.sub(elide, text)
 
 
 def _elided_in_french(text: str, variables: dict) -> str:
