@@ -54,10 +54,11 @@ from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal
 from weasyprint import CSS, HTML
 from weasyprint.document import DocumentMetadata
+from weasyprint.images import SVGImage
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from lms.certificates import fontsubset, parallel
+from lms.certificates import drawing, fontsubset, parallel
 from lms.certificates.codes import is_well_formed
 
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -315,8 +316,10 @@ class _Renderer:
         finally:
             self.fetcher.generated = {}
         for url, image in cache.items():
-            if url.startswith(self.base_url):
-                self.image_cache.setdefault(url, image)
+            if url.startswith(self.base_url) and url not in self.image_cache:
+                if isinstance(image, SVGImage):
+                    image = drawing.replay(image)  # drawn once, copied on every page
+                self.image_cache[url] = image
         if len(document.pages) != len(certificates):
             raise RuntimeError(
                 f"{len(certificates)} certificates laid out on {len(document.pages)} pages"
