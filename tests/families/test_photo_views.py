@@ -240,3 +240,18 @@ class TestExport:
         assert f'src="/children/{with_photo.id}/photo.jpg"' in page
         data = client.get("/family/export.json").get_json()
         assert data["children"][0]["photo_on_register"] is True
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", ["Photo de Zoubida sur la liste d'appel", "« Photos et vidéos »", 'dir="ltr"']),
+        ("ar", ["صورة Zoubida في لائحة الحضور", "«الصور ومقاطع الفيديو»", 'dir="rtl"']),
+    ],
+)
+def test_the_form_in_french_and_arabic(login_as, parent, child, language, expected):
+    client = login_as(parent)
+    client.post("/language", data={"language": language})
+    page = text(client.get(f"/children/{child.id}/photo"))
+    for words in expected:
+        assert words in page
