@@ -133,7 +133,9 @@ def initials(name: str) -> str:
     words = [word for word in (name or "").split() if word]
     if not words:
         return "?"
-    letters = [words[0][0]] + ([words[-1][0]] if len(words) > 1 else [])
+    chosen = [words[0]] + ([words[-1]] if len(words) > 1 else [])
+    # An Arabic family name is known by its first letter after the article ("البقالي": "ب").
+    letters = [w[2] if w.startswith("ال") and len(w) > 2 else w[0] for w in chosen]
     return "\u200c".join(letter.upper() for letter in letters)
 
 
