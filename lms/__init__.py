@@ -27,6 +27,7 @@ from lms.enrolment import views as enrolment
 from lms.enrolment import wiring as enrolment_wiring
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
 from lms.families import data_rights as families_data_rights
+from lms.families import photo_views
 from lms.families import views as families
 from lms.messaging import inbox_views
 from lms.messaging import views as messaging
@@ -81,6 +82,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(courses.bp)
     app.register_blueprint(families.bp)
+    app.register_blueprint(photo_views.bp)
     app.register_blueprint(certificates.bp)
     app.register_blueprint(credential_views.bp)
     app.register_blueprint(signature_views.bp)

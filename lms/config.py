@@ -140,6 +140,7 @@ CHILD_MIN_AGE = 4  # years, on the day the date of birth is entered
 CHILD_MAX_AGE = 18
 HEALTH_NOTICE_VERSION = "2026-09"  # the health-data consent text parents agree to
 PHOTO_NOTICE_VERSION = "2026-09"  # the photo and media consent text
+ID_PHOTO_NOTICE_VERSION = "2026-12"  # the text of the photo on the register
 INVITATION_MAX_AGE = 7 * 24 * 3600  # seconds a co-parent invitation link stays valid
 GUARDIAN_INVITE_LIMIT = "10 per hour; 30 per day"  # invitation e-mails one parent may send
 # An instructor sees a child's safeguarding data from the enrolment until this many days

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Flask,
+    Request,
     Response,
     current_app,
     flash,
@@ -82,8 +83,38 @@ class UrlPath(_NoControlCharacters, PathConverter):
     pass
 
 
+class LmsRequest(Request):
+    """A request whose body may be larger than MAX_CONTENT_LENGTH on a page that says so
+    (:func:`accepts_upload`): that page, not a bare 413, tells what is too large."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        if self._max_content_length is None and self.url_rule is not None and current_app:
+            view = current_app.view_functions.get(self.url_rule.endpoint)
+            limit = getattr(view, "max_content_length", None)
+            if limit is not None:
+                return limit
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
+def accepts_upload(max_bytes: int):
+    """Let a view's requests carry up to ``max_bytes`` (put it right under the route)."""
+
+    def mark(view):
+        view.max_content_length = max_bytes
+        return view
+
+    return mark
+
+
 class LmsFlask(Flask):
     """Flask, with the request's transaction ended here after the view returns."""
+
+    request_class = LmsRequest
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

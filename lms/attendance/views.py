@@ -51,6 +51,7 @@ from lms.courses.models import Cohort, Lesson
 from lms.database import utcnow
 from lms.families.children import children_of
 from lms.families.models import Child
+from lms.families.permissions import can_see_photo
 from lms.forms import choices, render_form
 from lms.i18n import current_language
 from lms.querystring import paginate
@@ -80,6 +81,15 @@ def _display_names(roster: Roster) -> dict[int, str]:
         return f"{child.first_name} {child.last_name}"
 
     return {row.child.id: full(row.child) for row in roster.rows}
+
+
+def _faces(roster: Roster) -> set[int]:
+    """The children whose photo the viewer sees beside their name (the others: initials)."""
+    return {
+        row.child.id
+        for row in roster.rows
+        if row.child.has_photo and can_see_photo(current_user, row.child)
+    }
 
 
 def _render_roster(
@@ -120,6 +130,7 @@ def _render_roster(
             roster=roster,
             lines=lines,
             names=_display_names(roster),
+            faces=_faces(roster),
             form=form,
             statuses=STATUSES,
             can_mark=refusal is None,

@@ -1,7 +1,9 @@
-"""Demo families: Tangier children with guardians, a co-parent, allergies and pickup lists."""
+"""Demo families: Tangier children with guardians, a co-parent, allergies and pickup lists,
+and drawn portraits (no real child) as photos on the register for some of them."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 from sqlalchemy import select
@@ -9,7 +11,13 @@ from sqlalchemy import select
 from lms.accounts.models import User
 from lms.clock import local_today
 from lms.extensions import db
-from lms.families.children import add_child, children_of, record_consent, save_health
+from lms.families.children import (
+    add_child,
+    children_of,
+    record_consent,
+    save_health,
+    set_photo,
+)
 from lms.families.contacts import Person, add_contact
 from lms.families.models import Child, ConsentKind, ContactKind, Guardianship
 
@@ -18,6 +26,24 @@ def _born(years: int, month: int, day: int) -> date:
     """A birthday that makes the child ``years`` old some time this year."""
     today = local_today()
     return date(today.year - years, month, day)
+
+
+def portrait(background: str, skin: str, hair: str) -> bytes:
+    """A drawn head and shoulders, as a PNG: what a demo photo on the register shows."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (400, 400), background)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((70, 290, 330, 520), fill=hair)  # shoulders
+    draw.ellipse((125, 70, 275, 250), fill=hair)  # hair, behind the face
+    draw.ellipse((135, 95, 265, 265), fill=skin)  # face
+    draw.chord((125, 60, 275, 200), 180, 360, fill=hair)  # fringe
+    for x in (175, 225):
+        draw.ellipse((x - 7, 170, x + 7, 184), fill="#2b2b2b")  # eyes
+    draw.arc((170, 190, 230, 235), 20, 160, fill="#7a3b2e", width=5)  # smile
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 # guardian e-mail -> children. Each child: identity, age this year and birthday ("born"), the
@@ -34,6 +60,7 @@ FAMILIES = {
             "emergency": Person("Nadia Bennani", "Mère", "+212612345602"),
             "allergies": "Arachides (cacahuètes) : réaction forte. Stylo d'adrénaline dans le sac.",
             "photo": True,
+            "register_photo": ("#f6d6c8", "#e0ac8a", "#3b2418"),
             "pickups": [Person("Latifa Alaoui", "Grand-mère", "0661 23 45 90")],
         },
         {
@@ -46,6 +73,7 @@ FAMILIES = {
             "emergency": Person("Nadia Bennani", "Mère", "+212612345602"),
             "health": True,
             "photo": True,
+            "register_photo": ("#cfe3f6", "#c98e68", "#1d1d1d"),
             "may_leave_alone": True,
         },
         {
@@ -80,6 +108,7 @@ FAMILIES = {
             "emergency": Person("Leila Chraibi", "Mother", "+212612345604"),
             "health": True,
             "photo": True,
+            "register_photo": ("#d9f0d3", "#f1c9a5", "#8a5a2b"),
         },
         {
             "first_name": "Noah",
@@ -114,6 +143,7 @@ FAMILIES = {
             "emergency": Person("زينب الفاسي", "الأم", "0663 98 76 54"),
             "allergies": "حساسية من البيض.",
             "photo": True,
+            "register_photo": ("#efe0f7", "#b98462", "#2a1a12"),
             "pickups": [Person("Zineb El Fassi", "Mère", "0663 98 76 54")],
         },
     ],
@@ -164,6 +194,8 @@ def seed(people: dict[str, User]) -> list[Child]:
                 )
             if "photo" in spec:
                 record_consent(child, actor=parent, kind=ConsentKind.PHOTO, granted=spec["photo"])
+            if "register_photo" in spec:
+                set_photo(child, portrait(*spec["register_photo"]), actor=parent, agreed=True)
             for person in spec.get("pickups", []):
                 add_contact(child, actor=parent, kind=ContactKind.PICKUP, person=person)
             created.append(child)

@@ -17,18 +17,25 @@ from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.clock import local_today
 from lms.courses.models import Cohort, CohortStatus
+from lms.demo.families import portrait
 from lms.enrolment.fees import record_payment
 from lms.enrolment.joining import enrol_by_coordinator
 from lms.enrolment.models import EnrolmentStatus
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families.children import add_child
+from lms.families.children import add_child, set_photo
 from lms.families.contacts import Person
 from lms.notifications.models import OutboxMessage
 from lms.roles import Role
 
 COORDINATOR = "coordination@activelabs.ma"
 PER_GROUP = 7  # children added to each group under way (capacity 12)
+# Drawn portraits (background, skin, hair) for the families who added a photo on the register.
+PORTRAITS = [
+    ("#fde2c8", "#d9a07c", "#2b1b10"),
+    ("#d8ecf8", "#f0c8a4", "#6b4423"),
+    ("#e6f2dc", "#a8745a", "#151515"),
+]
 
 # (first name, first name in Arabic script or None)
 FIRST_NAMES = [
@@ -97,7 +104,7 @@ def seed(people: dict[str, User]) -> dict:
     """Fill each group under way with PER_GROUP more children (once)."""
     coordinator = people[COORDINATOR]
     last_message = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
-    names, surnames = cycle(FIRST_NAMES), cycle(FAMILIES)
+    names, surnames, portraits = cycle(FIRST_NAMES), cycle(FAMILIES), cycle(PORTRAITS)
     number, added, paid = 0, 0, 0
     for cohort in _groups_under_way():
         if cohort.seats_taken >= PER_GROUP:
@@ -122,6 +129,8 @@ def seed(people: dict[str, User]) -> dict:
             except DomainError:
                 continue  # a rule refuses it on the day the demo loads
             added += 1
+            if index % 2 == 0:  # half the families added a photo on the register
+                set_photo(child, portrait(*next(portraits)), actor=parent, agreed=True)
             owed = place.balance_centimes if place.status == EnrolmentStatus.ENROLLED else 0
             if owed > 0 and index % 4 != 3:  # one family in four has not paid yet
                 record_payment(

@@ -17,6 +17,7 @@ from lms.clock import age_in_years, local_today
 from lms.database import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.families import photos
 from lms.families.contacts import Person, clean, new_contact
 from lms.families.models import (
     AccessKind,
@@ -233,6 +234,13 @@ def child_alerts(child: Child) -> list[ChildAlert]:
             alerts.append(ChildAlert(missing[kind], False))
         elif record.notice_version != versions[kind]:
             alerts.append(ChildAlert(outdated[kind], False))
+    register_photo = child.current_consent(ConsentKind.ID_PHOTO)
+    if child.has_photo and register_photo.notice_version != config["ID_PHOTO_NOTICE_VERSION"]:
+        alerts.append(
+            ChildAlert(
+                _l("The notice of the photo on the register has changed: please confirm."), False
+            )
+        )
     if not child.full_name_ar:
         alerts.append(
             ChildAlert(
@@ -246,9 +254,15 @@ def child_alerts(child: Child) -> list[ChildAlert]:
 # Health data and consents
 
 
+NOTICE_VERSIONS = {
+    ConsentKind.HEALTH: "HEALTH_NOTICE_VERSION",
+    ConsentKind.PHOTO: "PHOTO_NOTICE_VERSION",
+    ConsentKind.ID_PHOTO: "ID_PHOTO_NOTICE_VERSION",
+}
+
+
 def _notice_version(kind: str) -> str:
-    setting = "HEALTH_NOTICE_VERSION" if kind == ConsentKind.HEALTH else "PHOTO_NOTICE_VERSION"
-    return current_app.config[setting]
+    return current_app.config[NOTICE_VERSIONS[ConsentKind(kind)]]
 
 
 def record_consent(child: Child, *, actor: User, kind: str, granted: bool) -> ConsentRecord:
@@ -264,6 +278,8 @@ def record_consent(child: Child, *, actor: User, kind: str, granted: bool) -> Co
         kind=kind, granted=granted, notice_version=version, actor_id=actor.id, recorded_at=utcnow()
     )
     child.consent_records.append(record)
+    if kind == ConsentKind.ID_PHOTO and not granted:
+        _drop_photo(child, actor=actor)  # withdrawing the consent deletes the photo
     db.session.flush()
     audit.record(
         "family.consent",
@@ -318,6 +334,46 @@ def save_health(
 def set_photo_consent(child: Child, *, actor: User, granted: bool) -> ConsentRecord:
     """Grant or withdraw the photo and media consent (the history keeps every decision)."""
     return record_consent(child, actor=actor, kind=ConsentKind.PHOTO, granted=granted)
+
+
+# ---------------------------------------------------------------------------------------------
+# The photo on the register
+
+
+def set_photo(child: Child, data: bytes, *, actor: User, agreed: bool) -> Child:
+    """A guardian adds or replaces the child's identification photo, agreeing that the staff
+    who teach the child's groups and the coordinators see it; the old file goes at commit."""
+    require_guardian(actor, child)
+    if not agreed:
+        raise DomainError(
+            _l("Tick the box to agree to who sees the photo."),
+            field="agreed",
+        )
+    encoded = photos.encode(data)  # refuses before anything changes
+    record_consent(child, actor=actor, kind=ConsentKind.ID_PHOTO, granted=True)
+    replaced = child.photo_image
+    child.photo_image = photos.store(encoded, db.session())
+    photos.discard(replaced, db.session())
+    db.session.flush()
+    audit.record("family.photo_set", actor=actor, subject=child, replaced=bool(replaced))
+    return child
+
+
+def _drop_photo(child: Child, *, actor: User) -> None:
+    if child.photo_image:
+        photos.discard(child.photo_image, db.session())
+        child.photo_image = None
+        audit.record("family.photo_removed", actor=actor, subject=child)
+
+
+def remove_photo(child: Child, *, actor: User) -> Child:
+    """A guardian removes the photo, which withdraws its consent; the file goes at commit."""
+    require_guardian(actor, child)
+    _drop_photo(child, actor=actor)
+    if child.current_consent(ConsentKind.ID_PHOTO) is not None:
+        record_consent(child, actor=actor, kind=ConsentKind.ID_PHOTO, granted=False)
+    db.session.flush()
+    return child
 
 
 def log_medical_access(

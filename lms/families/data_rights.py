@@ -21,7 +21,7 @@ from lms.audit import services as audit
 from lms.database import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.families import hooks
+from lms.families import hooks, photos
 from lms.families.children import children_of
 from lms.families.models import (
     AccountClosureNotice,
@@ -143,6 +143,8 @@ def _children_section(user: User, children: Sequence[Child]) -> hooks.ExportSect
                 "may_leave_alone": child.may_leave_alone,
                 "allergies": child.allergies,
                 "medical_notes": child.medical_notes,
+                # The photo itself is on the child's page and in the readable copy.
+                "photo_on_register": child.has_photo,
                 "guardians": [
                     {"full_name": guardian.full_name, "email": guardian.email}
                     for guardian in child.guardians
@@ -308,6 +310,8 @@ def _erase_child(child: Child) -> None:
     child.date_of_birth = None
     child.school_grade = None
     child.allergies = child.medical_notes = None
+    photos.discard(child.photo_image, db.session())  # the file goes with the commit
+    child.photo_image = None
     child.may_leave_alone = False
     child.erased_at = utcnow()
     db.session.flush()
@@ -414,10 +418,13 @@ class PurgeReport:
 
 
 def erase_safeguarding_data(child: Child) -> None:
-    """Erase medical notes, emergency contacts and pickup list (the retention period is over)."""
+    """Erase medical notes, emergency contacts, pickup list and the photo on the register (the
+    retention period is over)."""
     child.allergies = None
     child.medical_notes = None
     child.contact_people.clear()
+    photos.discard(child.photo_image, db.session())  # the file goes with the commit
+    child.photo_image = None
     db.session.flush()
 
 
@@ -435,6 +442,7 @@ def _purge_safeguarding(now: datetime, report: PurgeReport) -> None:
     has_data = or_(
         Child.allergies.is_not(None),
         Child.medical_notes.is_not(None),
+        Child.photo_image.is_not(None),
         Child.contact_people.any(),
     )
     children = db.session.scalars(

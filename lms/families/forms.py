@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -190,6 +191,24 @@ class PhotoConsentForm(Form):
             ]
         ),
         validators=[InputRequired(_l("Choose yes or no."))],
+    )
+
+
+class PhotoForm(Form):
+    one_time = True  # a double click stores one photo
+
+    image = FileField(
+        _l("Photo (JPEG, PNG or WebP, at most 5 MB)"),
+        validators=[FileRequired(_l("Choose a photo."))],
+        description=_l("A clear photo of the face, as on a school card."),
+        render_kw={"accept": "image/jpeg,image/png,image/webp,.jpg,.jpeg,.png,.webp"},
+    )
+    agreed = BooleanField(
+        _l(
+            "I agree that the instructors of my child's groups, the substitutes standing in "
+            "for them and the coordinators see this photo on the register."
+        ),
+        validators=[InputRequired(_l("Tick the box to agree to who sees the photo."))],
     )
 
 

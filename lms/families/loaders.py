@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import abort
 from flask_login import current_user
 
 from lms.accounts.models import User
 from lms.extensions import db
+from lms.families import photos
 from lms.families.models import Child, ContactKind, ContactPerson, GuardianInvitation
-from lms.families.permissions import can_manage_child, can_view_safeguarding, is_guardian
+from lms.families.permissions import (
+    can_manage_child,
+    can_see_photo,
+    can_view_safeguarding,
+    is_guardian,
+)
 
 
 def load_child(child_id: int) -> Child:
@@ -52,3 +60,17 @@ def load_safeguarding_child(child_id: int) -> Child:
     if not can_view_safeguarding(current_user, child):
         abort(403)
     return child
+
+
+def load_photo(child_id: int) -> Path:
+    """The stored photo of a child the current user may see on the register: 404 for another
+    family, an erased child or no photo, 403 for staff who do not teach the child."""
+    child = db.get_or_404(Child, child_id)
+    if child.is_erased:
+        abort(404)
+    if not can_see_photo(current_user, child):
+        abort(403 if current_user.is_authenticated and current_user.is_staff else 404)
+    path = photos.path_of(child.photo_image) if child.has_photo else None
+    if path is None:
+        abort(404)
+    return path

@@ -30,6 +30,9 @@ NOTES_MAX = 2000
 class ConsentKind(LabelledEnum):
     HEALTH = "health", _l("Health information")
     PHOTO = "photo", _l("Photos and videos")
+    # The child's identification photo, shown on the register to the staff who teach the
+    # child's groups and to coordinators; unrelated to PHOTO (publication).
+    ID_PHOTO = "id_photo", _l("Photo on the register")
 
 
 class ContactKind(LabelledEnum):
@@ -52,7 +55,8 @@ class Child(db.Model):
         ),
         CheckConstraint(
             "erased_at IS NULL OR (date_of_birth IS NULL AND allergies IS NULL "
-            "AND medical_notes IS NULL AND first_name_ar IS NULL AND last_name_ar IS NULL)",
+            "AND medical_notes IS NULL AND first_name_ar IS NULL AND last_name_ar IS NULL "
+            "AND photo_image IS NULL)",
             name="erased_means_empty",
         ),
     )
@@ -70,6 +74,9 @@ class Child(db.Model):
     allergies: Mapped[str | None] = mapped_column(String(NOTES_MAX))
     medical_notes: Mapped[str | None] = mapped_column(String(NOTES_MAX))
     may_leave_alone: Mapped[bool] = mapped_column(default=False)
+    # The identification photo's file in the instance folder (lms/families/photos.py), kept
+    # only while the ID_PHOTO consent is granted (services enforce).
+    photo_image: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -136,6 +143,11 @@ class Child(db.Model):
     def has_consent(self, kind: str) -> bool:
         record = self.current_consent(kind)
         return record is not None and record.granted
+
+    @property
+    def has_photo(self) -> bool:
+        """An identification photo is on file (and its consent in force)."""
+        return bool(self.photo_image) and self.has_consent(ConsentKind.ID_PHOTO)
 
     @property
     def has_health_data(self) -> bool:

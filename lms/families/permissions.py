@@ -59,6 +59,13 @@ def can_view_safeguarding(user: User, child: Child, *, on: date | None = None) -
     return False
 
 
+def can_see_photo(user: User, child: Child, *, on: date | None = None) -> bool:
+    """The child's photo on the register (to tell two children apart): the guardians, the
+    coordinators, and the instructors and substitutes of a group the child is enrolled in,
+    the people who read the safeguarding card."""
+    return can_view_safeguarding(user, child, on=on)
+
+
 def medical_access_is_logged(user: User) -> bool:
     """Staff reading medical data leave a trace the parents can see; parents do not."""
     return user.is_staff
