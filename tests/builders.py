@@ -17,6 +17,7 @@ from lms.clock import local_instant, local_today
 from lms.courses.catalogue import CourseDetails, create_course
 from lms.courses.cohorts import CohortPlan, create_cohort
 from lms.courses.models import Cohort, CohortStatus, Course, Lesson, Room
+from lms.courses.timetables import week_start
 from lms.database import utcnow
 from lms.enrolment.models import SEAT_STATUSES, Enrolment, EnrolmentStatus
 from lms.extensions import db
@@ -136,6 +137,26 @@ def enrol(
 FINISHED_FROM = date(2026, 4, 1)
 FINISHED_UNTIL = date(2026, 6, 10)
 FINISHED_ENROLLED_AT = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
+
+
+def saturday_group(actor: User, course: Course, *, room: Room, lead: User, capacity: int) -> Cohort:
+    """An open group of ``course`` on Saturday mornings, from the Saturday two weeks ahead,
+    for eight weeks: far enough for families to enrol and pay before it starts."""
+    start = week_start(local_today()) + timedelta(weeks=2, days=5)
+    return create_cohort(
+        CohortPlan(
+            course=course,
+            room=room,
+            lead=lead,
+            start_date=start,
+            end_date=start + timedelta(weeks=7),
+            weekdays=[5],
+            start_time=time(9, 30),
+            capacity=capacity,
+        ),
+        actor=actor,
+        status=CohortStatus.OPEN,
+    )
 
 
 def finished_group(

@@ -6,17 +6,14 @@ family who withdrew before the start and finds the refund in the term's books.""
 from __future__ import annotations
 
 import re
-from datetime import date, time, timedelta
+from datetime import date
 
 from playwright.sync_api import expect
 
 from lms.accounts.services import create_user
 from lms.clock import local_today
-from lms.courses.cohorts import CohortPlan, create_cohort
-from lms.courses.models import CohortStatus
 from lms.courses.scheduling import create_room
 from lms.courses.terms import term_of
-from lms.courses.timetables import week_start
 from lms.database import utcnow
 from lms.enrolment.fees import book_payment
 from lms.enrolment.models import EnrolmentStatus
@@ -43,21 +40,7 @@ def _world(app, *, withdrawn_after_paying: bool = False) -> tuple[int, str]:
         )  # fmt: skip
         room = create_room(actor=boss, name="Atelier Al-Jazari", capacity=12)
         course = builders.robotics_course(boss, price_centimes=80000)
-        start = week_start(local_today()) + timedelta(weeks=2, days=5)  # a Saturday
-        cohort = create_cohort(
-            CohortPlan(
-                course=course,
-                room=room,
-                lead=lead,
-                start_date=start,
-                end_date=start + timedelta(weeks=7),
-                weekdays=[5],
-                start_time=time(9, 30),
-                capacity=8,
-            ),
-            actor=boss,
-            status=CohortStatus.OPEN,
-        )
+        cohort = builders.saturday_group(boss, course, room=room, lead=lead, capacity=8)
         parent = create_user(
             full_name="Karim Alaoui", email=PARENT, role="parent", password=PASSWORD, locale="fr"
         )
@@ -65,7 +48,7 @@ def _world(app, *, withdrawn_after_paying: bool = False) -> tuple[int, str]:
             parent,
             "Yasmine",
             "Alaoui",
-            date_of_birth=date(start.year - 9, 3, 14),
+            date_of_birth=date(cohort.start_date.year - 9, 3, 14),
             emergency_contact=Person("Karim Alaoui", "Père", "0612345601"),
         )
         enrolment = builders.enrol(child.id, cohort.id, at=utcnow(), fee_centimes=80000)
@@ -76,7 +59,7 @@ def _world(app, *, withdrawn_after_paying: bool = False) -> tuple[int, str]:
             enrolment.end_reason = "withdrawn_by_parent"
             cohort.seats_taken -= 1
         db.session.commit()
-        return cohort.id, term_of(start).key
+        return cohort.id, term_of(cohort.start_date).key
 
 
 def test_a_parent_pays_the_term_by_card_and_gets_the_receipt(ui):

@@ -5,16 +5,12 @@ in French and in Arabic, and the coordinator's roster."""
 from __future__ import annotations
 
 import re
-from datetime import date, time, timedelta
+from datetime import date
 
 from playwright.sync_api import expect
 
 from lms.accounts.services import create_user
-from lms.clock import local_today
-from lms.courses.cohorts import CohortPlan, create_cohort
-from lms.courses.models import CohortStatus
 from lms.courses.scheduling import create_room
-from lms.courses.timetables import week_start
 from lms.extensions import db
 from lms.families.contacts import Person
 from tests import builders
@@ -45,22 +41,7 @@ def _world(app) -> int:
             max_age=11,
             price_centimes=80000,
         )
-        today = local_today()
-        start = week_start(today) + timedelta(weeks=2, days=5)  # a Saturday
-        cohort = create_cohort(
-            CohortPlan(
-                course=course,
-                room=room,
-                lead=lead,
-                start_date=start,
-                end_date=start + timedelta(weeks=7),
-                weekdays=[5],
-                start_time=time(9, 30),
-                capacity=1,
-            ),
-            actor=boss,
-            status=CohortStatus.OPEN,
-        )
+        cohort = builders.saturday_group(boss, course, room=room, lead=lead, capacity=1)
         for email, name, child, language in [
             (FIRST_PARENT, "Karim Alaoui", "Yasmine", "fr"),
             (SECOND_PARENT, "Omar Tazi", "Ilyas", "fr"),
@@ -72,7 +53,7 @@ def _world(app) -> int:
                 parent,
                 child,
                 name.split()[-1],
-                date_of_birth=date(start.year - 9, 3, 14),
+                date_of_birth=date(cohort.start_date.year - 9, 3, 14),
                 emergency_contact=Person(name, "Père", "0612345601"),
             )
         db.session.commit()
