@@ -90,7 +90,7 @@ def test_the_roster_shows_each_child_in_one_row_with_what_matters(app, client, t
     assert "<bdi>Adam Alaoui</bdi>" in roll
     assert f'href="/children/{term.child_ids[0]}/safeguarding"' in page
     # Adam and Rania have no photo consent: said quietly, not in a warning's colours.
-    assert page.count('<span class="badge quiet">No photos</span>') == 2
+    assert page.count('<span class="badge quiet">Do not photograph</span>') == 2
     assert "Absence reported by the parents" in page
     assert "Fièvre" in page
     # Rania's row is pre-set to excused.
