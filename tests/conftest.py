@@ -35,6 +35,7 @@ from pathlib import Path
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy import create_engine, event, make_url, text
 
 from lms import create_app
@@ -46,6 +47,11 @@ from lms.hooks import Hook, Provider
 from lms.roles import Role
 
 PASSWORD = "correct-horse-battery"
+
+# No wall-clock deadline per example: on a busy two-CPU machine a first example that fills a
+# cache can take 250 ms, and Hypothesis then reports a flaky failure that is only the machine.
+settings.register_profile("lms", deadline=None)
+settings.load_profile("lms")
 
 
 def pytest_configure(config) -> None:
