@@ -1,13 +1,19 @@
-"""Every page each role reaches reads well on a phone (390 px), in French and in Arabic.
+"""Every page each role reaches reads well on a phone (390 px), in French, Arabic and English.
 
 The demo data is loaded into the live server; each demo role logs in on a phone-sized tab,
 picks its language in the header, and follows every link it is shown from its home page. On
 every page: no sideways scroll (document.documentElement.scrollWidth <= clientWidth) and no
-critical, serious or moderate axe-core violation.
+critical, serious or moderate axe-core violation at 390 px, and no sideways scroll either once
+the same page is widened to a desktop's 1280 px (axe at that width is the journeys' job: their
+tab is 1280 px wide, and tests/e2e/test_accessibility.py sweeps every page without parameters).
+
+To look at the pages rather than only test them, set LMS_CRAWL_SCREENSHOTS to a folder: every
+page visited is saved there at both widths.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from collections import deque
@@ -22,7 +28,7 @@ from sqlalchemy.exc import SAWarning
 from lms.demo import DEMO_PASSWORD, seed_demo
 from lms.extensions import db
 from tests.conftest import _empty_tables
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, BLOCKING_IMPACTS
 
 try:
     from axe_playwright_python.sync_playwright import Axe
@@ -30,6 +36,8 @@ except ImportError:  # pragma: no cover - the e2e conftest skips the module then
     Axe = None
 
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+SCREENSHOTS = os.environ.get("LMS_CRAWL_SCREENSHOTS")
 DEMO_LOGINS = {
     "parent": "karim.alaoui@example.ma",
     "instructor": "youssef.benali@activelabs.ma",
@@ -38,7 +46,6 @@ DEMO_LOGINS = {
 # Pages of one shape (the same path with other ids) visited per role and language: two show
 # what longer names or fuller lists do to the layout without visiting every child's page.
 PER_SHAPE = 2
-BLOCKING_IMPACTS = ("critical", "serious", "moderate")
 
 
 @pytest.fixture(scope="module")
@@ -131,12 +138,15 @@ def reachable_pages(page: Page, base_url: str) -> Iterator[str]:
                 queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
-def layout_faults(page: Page) -> list[str]:
-    faults = []
-    overflow = page.evaluate(
+def sideways_scroll(page: Page) -> int:
+    return page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
-    if overflow > 0:
+
+
+def layout_faults(page: Page) -> list[str]:
+    faults = []
+    if overflow := sideways_scroll(page):
         faults.append(f"scrolls sideways by {overflow} px")
     for violation in page.evaluate("() => axe.run({resultTypes: ['violations']})")["violations"]:
         if violation.get("impact") in BLOCKING_IMPACTS:
@@ -145,20 +155,38 @@ def layout_faults(page: Page) -> list[str]:
     return faults
 
 
-@pytest.mark.parametrize("language", ["fr", "ar"])
+def desktop_faults(page: Page, name: str) -> list[str]:
+    """The same page widened to 1280 px, then narrowed back for the next one."""
+    page.set_viewport_size(DESKTOP)
+    try:
+        if SCREENSHOTS:
+            page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}-1280.png"), full_page=True)
+        overflow = sideways_scroll(page)
+    finally:
+        page.set_viewport_size(PHONE)
+    return [f"scrolls sideways by {overflow} px at 1280 px"] if overflow else []
+
+
+@pytest.mark.parametrize("language", ["fr", "ar", "en"])
 @pytest.mark.parametrize("role", list(DEMO_LOGINS))
 def test_every_page_a_role_reaches_fits_a_phone(phone, live_server, role, language):
     log_in(phone, DEMO_LOGINS[role])
     choose_language(phone, language)
     expect(phone.locator("html")).to_have_attribute("dir", "rtl" if language == "ar" else "ltr")
+    if SCREENSHOTS:
+        os.makedirs(SCREENSHOTS, exist_ok=True)
     visited, faults = [], {}
     for path in reachable_pages(phone, live_server.url):
         visited.append(path)
+        name = re.sub(r"\W+", "-", f"{role}-{language}-{path}").strip("-")
+        if SCREENSHOTS:
+            phone.screenshot(path=os.path.join(SCREENSHOTS, f"{name}-390.png"), full_page=True)
         if found := layout_faults(phone):
-            faults[path] = found
             ARTIFACTS.mkdir(exist_ok=True)
-            name = re.sub(r"\W+", "-", f"phone-{role}-{language}-{path}")
-            phone.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            phone.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=True)
+        found += desktop_faults(phone, name)
+        if found:
+            faults[path] = found
     assert len(visited) >= 8, visited  # the crawl really walked the role's pages
     assert not faults, "\n".join(f"{path}: {'; '.join(found)}" for path, found in faults.items())
 
@@ -188,9 +216,7 @@ def test_the_phone_menu_folds_the_navigation_behind_one_button(
 
 
 def test_from_a_tablet_up_the_navigation_is_always_shown(browser, live_server, demo):
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="fr-FR", base_url=live_server.url
-    )
+    context = browser.new_context(viewport=DESKTOP, locale="fr-FR", base_url=live_server.url)
     page = context.new_page()
     log_in(page, DEMO_LOGINS["parent"])
     choose_language(page, "fr")
