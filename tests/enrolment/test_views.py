@@ -349,12 +349,23 @@ class TestCoordinatorPages:
         login_as(coordinator)
         detail = text(client.get(f"/coordinator/cohorts/{cohort.id}"))
         assert "Offers pending: 1" in detail
+        # What needs the coordinator is coloured; an empty count is not.
+        assert '<span class="badge action">Offers pending: 1</span>' in detail
+        assert '<span class="badge warn">Waiting: 1</span>' in detail
         assert f"/coordinator/cohorts/{cohort.id}/enrolments" in detail
         page = text(client.get(f"/coordinator/cohorts/{cohort.id}/enrolments"))
         assert "Seats offered (1)" in page
         assert "Waiting list (1)" in page
         assert "Rania Tazi" in page
         assert "Withdrawn by the family" in page
+
+    def test_empty_counts_read_quietly(self, client, login_as, coordinator, make_cohort):
+        cohort = make_cohort()
+        db.session.commit()
+        login_as(coordinator)
+        detail = text(client.get(f"/coordinator/cohorts/{cohort.id}"))
+        assert '<span class="badge">Offers pending: 0</span>' in detail
+        assert '<span class="badge">Waiting: 0</span>' in detail
 
     def test_enrol_by_hand_with_an_override(
         self, client, login_as, coordinator, cohort, make_family
