@@ -1,7 +1,7 @@
 """Real-browser tests: Playwright drives Debian's Chromium against a live server.
 
-Every page a journey visits is checked with axe-core; serious and critical violations fail the
-test (the phone crawl, tests/e2e/test_phone_layout.py, fails on moderate ones too). Skipped,
+Every page a journey visits is checked with axe-core; critical, serious and moderate violations
+fail the test (``BLOCKING_IMPACTS``). Skipped,
 with the reason, where Chromium or Playwright is not installed.
 """
 
@@ -20,6 +20,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from lms import create_app
+from lms.certificates.keys import create_key
 from tests.conftest import _empty_tables, make_config
 
 CHROMIUM = os.environ.get("LMS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -41,10 +42,11 @@ _PER_SHOWING = re.compile(
 
 try:
     from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import Page, sync_playwright
 except ImportError as error:  # pragma: no cover - depends on the machine
     pytestmark = pytest.mark.skip(reason=f"Playwright is not installed ({error})")
-    Axe = Page = sync_playwright = None
+    Axe = Page = PlaywrightError = sync_playwright = None
 
 if not Path(CHROMIUM).exists():  # pragma: no cover - depends on the machine
     pytestmark = pytest.mark.skip(
@@ -77,7 +79,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_app(_schema, database_url, tmp_path_factory):
     instance = tmp_path_factory.mktemp("live-instance")
-    return create_app(
+    app = create_app(
         make_config(
             database_url,
             instance,
@@ -87,6 +89,9 @@ def live_app(_schema, database_url, tmp_path_factory):
             MAIL_DELIVER_AFTER_COMMIT=True,
         )
     )
+    # A signing key, as `make run` creates: certificates' pages offer their signed credentials.
+    create_key(app.instance_path)
+    return app
 
 
 @pytest.fixture(scope="session")
@@ -113,6 +118,17 @@ def browser():
 _PASSED_AUDITS: set[str] = set()  # fingerprints of documents that passed axe (UI.audit)
 
 
+def opened_a_page(page: Page, path: str) -> bool:
+    """Open ``path`` in the tab; False for what is not a page (a download, a feed, JSON)."""
+    try:
+        response = page.goto(path)
+    except PlaywrightError as error:
+        if "Download is starting" in str(error):
+            return False
+        raise
+    return response is not None and response.headers.get("content-type", "").startswith("text/html")
+
+
 class UI:
     """A browser tab on the live server that audits every page it lands on."""
 
@@ -134,7 +150,7 @@ class UI:
         return self.page
 
     def audit(self) -> None:
-        """axe-core on the current page; serious or critical violations fail the test.
+        """axe-core on the current page; a violation of a blocking impact fails the test.
 
         A document already audited in this session (the same markup, but for its CSRF token, at
         the same width) passed then and is not audited again: journeys come back to the same
@@ -150,7 +166,7 @@ class UI:
         if fingerprint in _PASSED_AUDITS:
             return
         results = self.page.evaluate("() => axe.run({resultTypes: ['violations']})")
-        bad = [v for v in results["violations"] if v.get("impact") in ("serious", "critical")]
+        bad = [v for v in results["violations"] if v.get("impact") in BLOCKING_IMPACTS]
         assert not bad, f"accessibility violations on {key}:\n" + "\n".join(
             f"- {v['id']} ({v['impact']}): {v['help']} -> "
             + ", ".join(n["target"][0] for n in v["nodes"][:5])

@@ -192,6 +192,35 @@ def test_a_change_the_coordinator_made_meanwhile_is_reported(phone_ui, live_app)
         assert db.session.scalars(select(AttendanceMark)).one().status == "absent"
 
 
+def test_a_wifi_that_does_not_reach_the_server_reads_as_offline_and_is_tried_again(
+    phone_ui, live_app
+):
+    """The phone has a network (navigator.onLine is true) but the server does not answer: a
+    lab's Wi-Fi without its uplink. No "online" event will come: the page says it is offline
+    and tries again by itself."""
+    ui = phone_ui
+    world = _world(live_app)
+    _log_in(ui, INSTRUCTOR)
+    page = _open_offline_page(ui)
+    expect(page.locator("[data-network]")).to_have_class("offline-state")
+    cut = "**/attendance/offline/*.json*"
+    page.route(cut, lambda route: route.abort())
+    page.route("**/attendance/offline/sync", lambda route: route.abort())
+    first = world["children"][0]
+    page.locator(f"[data-child='{first}'] label.seg-present").click()
+    expect(page.locator("[data-network]")).to_have_class("offline-state is-offline")
+    expect(page.locator("[data-waiting]")).to_have_attribute("data-count", "1")
+    assert page.evaluate("navigator.onLine") is True
+    assert _count(live_app, AttendanceMark) == 0
+
+    page.unroute(cut)
+    page.unroute("**/attendance/offline/sync")
+    expect(page.locator("[data-waiting]")).to_have_attribute("data-count", "0", timeout=20_000)
+    expect(page.locator("[data-network]")).to_have_class("offline-state")
+    with _reading(live_app):
+        assert db.session.scalars(select(AttendanceMark)).one().child_id == first
+
+
 def test_logout_leaves_nothing_on_the_phone(ui, live_app):
     _world(live_app)
     _log_in(ui, INSTRUCTOR)

@@ -21,14 +21,13 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 from sqlalchemy.exc import SAWarning
 
 from lms.demo import DEMO_PASSWORD, seed_demo
 from lms.extensions import db
 from tests.conftest import _empty_tables
-from tests.e2e.conftest import ARTIFACTS, BLOCKING_IMPACTS
+from tests.e2e.conftest import ARTIFACTS, BLOCKING_IMPACTS, opened_a_page
 
 try:
     from axe_playwright_python.sync_playwright import Axe
@@ -103,17 +102,6 @@ def choose_language(page: Page, language: str) -> None:
 
 def shape(path: str) -> str:
     return re.sub(r"/\d+", "/N", path)
-
-
-def opened_a_page(page: Page, path: str) -> bool:
-    """Open ``path`` in the tab; False for what is not a page (a download, a feed, JSON)."""
-    try:
-        response = page.goto(path)
-    except PlaywrightError as error:
-        if "Download is starting" in str(error):
-            return False
-        raise
-    return response is not None and response.headers.get("content-type", "").startswith("text/html")
 
 
 def reachable_pages(page: Page, base_url: str) -> Iterator[str]:

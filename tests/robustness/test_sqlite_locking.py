@@ -76,7 +76,9 @@ def test_the_catalogue_stays_fast_while_a_writer_holds_the_lock(file_app):
     with Writer(file_app.database_path, hold=0.7):
         busy = statistics.median(timed_get(client, "/catalogue") for _ in range(8))
     print(f"catalogue: idle {idle * 1000:.1f} ms, under a writer {busy * 1000:.1f} ms")
-    assert busy < 2 * idle + 0.01
+    # A read that waited for the lock would take a good part of the 0.7 s hold; 100 ms on top of
+    # twice the idle time leaves room for a busy CI machine and none for waiting.
+    assert busy < 2 * idle + 0.1
 
 
 def test_a_write_that_cannot_get_the_lock_gets_a_clear_page_within_seconds(file_app):

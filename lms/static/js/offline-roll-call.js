@@ -38,10 +38,18 @@
   // -------------------------------------------------------------------------------------------
   // What the page says about the network and the waiting changes
 
+  // navigator.onLine only knows whether the phone has a network, not whether the server answers
+  // (a lab's Wi-Fi without its uplink says "online", and so do some browsers after a reload
+  // without a network): the page also goes by how its last request to the server went.
+  let reached = true;
+  let retry = null;
+  const RETRY_MS = 10000;
+  const online = () => navigator.onLine && reached;
+
   const showNetwork = () => {
     const line = root.querySelector("[data-network]");
-    line.textContent = navigator.onLine ? strings.online : strings.offline;
-    line.classList.toggle("is-offline", !navigator.onLine);
+    line.textContent = online() ? strings.online : strings.offline;
+    line.classList.toggle("is-offline", !online());
   };
 
   const showWaiting = async () => {
@@ -290,6 +298,7 @@
     sending = (async () => {
       try {
         const result = await store.flush(dataUrl, syncUrl);
+        reached = true;
         if (result.session_ended) {
           bundle = null;
           await forgetWorkerCache();
@@ -299,7 +308,17 @@
         }
         bundle = await store.bundle();
       } catch (error) {
-        // No network after all: the changes stay until the next try.
+        // The server did not answer: the changes stay, and the page tries again in a while
+        // (the "online" event does not come when the browser thought it was online all along).
+        // Nothing changed on the phone, so the rows stay as they are (a collector being chosen
+        // is not reset).
+        reached = false;
+        retry = retry || setTimeout(() => {
+          retry = null;
+          send();
+        }, RETRY_MS);
+        showNetwork();
+        return;
       } finally {
         sending = null;
       }
