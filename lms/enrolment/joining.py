@@ -27,7 +27,7 @@ from lms.enrolment.rules import (
     require_coordinator,
     require_guardian,
 )
-from lms.enrolment.seats import lock_family, move_counters, take_seat, waiting_positions
+from lms.enrolment.seats import lock_family, move_counters, take_seat
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.families.models import Child
@@ -55,12 +55,14 @@ def _join(
     now: datetime,
     override_reason: str | None = None,
     family_ids: Sequence[int] | None = None,
-) -> Enrolment:
+) -> tuple[Enrolment, int | None]:
     """Insert the enrolment (the cohort is locked): a seat if one is free and nobody waits,
-    else the end of the waiting list."""
-    # The cohort's counters were read under the lock: a child who waits is last in line.
-    position = None if cohort.waitlist_count is None else cohort.waitlist_count + 1
-    seated = take_seat(cohort)
+    else the end of the waiting list. Returns it, and its place in the waiting list."""
+    # The cohort's counters were read under the lock (lock_seats): a full group, or one with
+    # children waiting, is not asked for a seat, and a child who waits is last in line.
+    position = cohort.waitlist_count + 1
+    free = cohort.seats_taken < cohort.capacity and cohort.waitlist_count == 0
+    seated = free and take_seat(cohort)
     enrolment = Enrolment(
         child=child,
         cohort=cohort,
@@ -75,7 +77,9 @@ def _join(
     if not seated:
         move_counters(cohort, waiting=1)
     db.session.flush()
-    if seated:
+    if family_ids is not None and len(family_ids) == 1:
+        pass  # an only child: no sibling discount to give or to move
+    elif seated:
         recompute_sibling_discounts(child, term_of(cohort.start_date), family_ids=family_ids)
     else:
         enrolment.discount_centimes = expected_discount(enrolment, family_ids)
@@ -97,12 +101,17 @@ def _join(
             cohort=cohort,
             position=position,
         )
-    return enrolment
+    return enrolment, None if seated else position
 
 
 def enrol(child: Child, cohort: Cohort, *, actor: User, now: datetime | None = None) -> Enrolment:
     """A parent enrols their child in a group: a seat if one is free, else the waiting list."""
-    now = now or utcnow()
+    return _enrol(child, cohort, actor=actor, now=now or utcnow())[0]
+
+
+def _enrol(
+    child: Child, cohort: Cohort, *, actor: User, now: datetime
+) -> tuple[Enrolment, int | None]:
     if actor is None or not actor.is_authenticated or not actor.is_parent:
         raise DomainError(_l("Only a child's parents can enrol the child."), field="children")
     require_guardian(actor, child)
@@ -128,15 +137,16 @@ def enrol_children(
     for child in children:
         result = EnrolResult(child=child)
         try:
-            with db.session.begin_nested():
-                result.enrolment = enrol(child, cohort, actor=actor, now=now)
+            if len(children) == 1:
+                # No savepoint for one child: a refusal comes before anything is written,
+                # and the request refused as a whole is rolled back (lms/web.py).
+                result.enrolment, result.position = _enrol(child, cohort, actor=actor, now=now)
+            else:
+                with db.session.begin_nested():
+                    result.enrolment, result.position = _enrol(child, cohort, actor=actor, now=now)
         except DomainError as error:
             result.error = error
         results.append(result)
-    positions = waiting_positions(r.enrolment for r in results if r.ok)
-    for result in results:
-        if result.ok:
-            result.position = positions.get(result.enrolment.id)
     return results
 
 
@@ -171,7 +181,9 @@ def enrol_by_coordinator(
         )
         lock_seats(cohort)
         check_running(cohort, now)
-    enrolment = _join(child, cohort, actor=actor, now=now, override_reason=reason or None)
+    enrolment, _position = _join(
+        child, cohort, actor=actor, now=now, override_reason=reason or None
+    )
     if overriding:
         record(
             "enrolment.override",

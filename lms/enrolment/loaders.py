@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from lms.courses.models import Cohort
+from lms.courses.models import Cohort, Course
 from lms.courses.permissions import can_view_cohort
 from lms.enrolment import card_payments
 from lms.enrolment.models import (
@@ -34,8 +34,16 @@ from lms.extensions import db
 
 def load_open_cohort(cohort_id: int) -> Cohort:
     """A cohort the current user may see (families enrol in it), or 404."""
-    cohort = db.session.scalar(
-        select(Cohort).where(Cohort.id == cohort_id).options(joinedload(Cohort.course))
+    # One statement: the course and its prerequisites (the enrolment rules read them) come
+    # joined to the cohort.
+    cohort = (
+        db.session.scalars(
+            select(Cohort)
+            .where(Cohort.id == cohort_id)
+            .options(joinedload(Cohort.course).joinedload(Course.prerequisites))
+        )
+        .unique()
+        .one_or_none()
     )
     if cohort is None or not can_view_cohort(current_user, cohort):
         abort(404)

@@ -11,7 +11,7 @@ from babel.lists import format_list
 from flask_babel import format_date, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload
 
 from lms.accounts.models import User
 from lms.audit.services import record
@@ -76,14 +76,15 @@ def require_coordinator(actor: User) -> None:
 
 def children_for_enrolment(user: User) -> list[Child]:
     """The children a parent may enrol, oldest first, with their guardians loaded."""
+    # One statement: the guardians come joined to their children (a family has a few rows).
     return list(
         db.session.scalars(
             select(Child)
             .join(Guardianship, Guardianship.child_id == Child.id)
             .where(Guardianship.user_id == user.id, Child.erased_at.is_(None))
-            .options(selectinload(Child.guardianships).joinedload(Guardianship.user))
+            .options(joinedload(Child.guardianships).joinedload(Guardianship.user))
             .order_by(Child.date_of_birth, Child.id)
-        )
+        ).unique()
     )
 
 
@@ -128,20 +129,25 @@ def _check_child(child: Child) -> None:
         raise DomainError(_l("This child's data was erased."), field="children")
 
 
+def active_places(child: Child) -> list[Enrolment]:
+    """The child's enrolled, waiting or offered places, in every group."""
+    return list(
+        db.session.scalars(
+            select(Enrolment).where(
+                Enrolment.child_id == child.id, Enrolment.status.in_(ACTIVE_STATUSES)
+            )
+        )
+    )
+
+
 def active_enrolment(child: Child, cohort: Cohort) -> Enrolment | None:
     """The child's enrolled, waiting or offered place in the group, if any."""
-    return db.session.scalars(
-        select(Enrolment).where(
-            Enrolment.child_id == child.id,
-            Enrolment.cohort_id == cohort.id,
-            Enrolment.status.in_(ACTIVE_STATUSES),
-        )
-    ).first()
+    return next((e for e in active_places(child) if e.cohort_id == cohort.id), None)
 
 
-def check_not_already(child: Child, cohort: Cohort) -> None:
+def _check_not_already(child: Child, cohort: Cohort, places: list[Enrolment]) -> None:
     """Refuse when the child already has a place, a waiting place or an offer in the group."""
-    existing = active_enrolment(child, cohort)
+    existing = next((e for e in places if e.cohort_id == cohort.id), None)
     if existing is None:
         return
     name = child.first_name
@@ -213,18 +219,12 @@ def _check_prerequisites(child: Child, cohort: Cohort) -> None:
 
 
 def overlapping_lesson(
-    child: Child, cohort: Cohort, *, now: datetime, ignore_cohort_id: int | None = None
+    cohort: Cohort, places: list[Enrolment], *, now: datetime, ignore_cohort_id: int | None = None
 ) -> Lesson | None:
-    """A lesson of the child's other active groups at the same time as one of ``cohort``'s
-    lessons still to come (scheduled lessons of groups that are not cancelled)."""
+    """A lesson of the child's other active groups (``places``) at the same time as one of
+    ``cohort``'s lessons still to come (scheduled lessons of groups that are not cancelled)."""
     other_groups = [
-        cohort_id
-        for cohort_id in db.session.scalars(
-            select(Enrolment.cohort_id).where(
-                Enrolment.child_id == child.id, Enrolment.status.in_(ACTIVE_STATUSES)
-            )
-        )
-        if cohort_id not in (cohort.id, ignore_cohort_id)
+        place.cohort_id for place in places if place.cohort_id not in (cohort.id, ignore_cohort_id)
     ]
     if not other_groups:
         return None
@@ -249,9 +249,14 @@ def overlapping_lesson(
 
 
 def _check_overlap(
-    child: Child, cohort: Cohort, now: datetime, *, ignore_cohort_id: int | None = None
+    child: Child,
+    cohort: Cohort,
+    places: list[Enrolment],
+    now: datetime,
+    *,
+    ignore_cohort_id: int | None = None,
 ) -> None:
-    clash = overlapping_lesson(child, cohort, now=now, ignore_cohort_id=ignore_cohort_id)
+    clash = overlapping_lesson(cohort, places, now=now, ignore_cohort_id=ignore_cohort_id)
     if clash is None:
         return
     raise DomainError(
@@ -278,12 +283,13 @@ def check_rules(
     """The rules every enrolment obeys, most specific refusal first: not already there, age on
     the start date, prerequisites, no lesson at the same time as another group's."""
     _check_child(child)
-    check_not_already(child, cohort)
+    places = active_places(child)  # one read for the two rules that look at them
+    _check_not_already(child, cohort, places)
     if check_age:
         _check_age(child, cohort)
     if check_prerequisites:
         _check_prerequisites(child, cohort)
-    _check_overlap(child, cohort, now, ignore_cohort_id=ignore_cohort_id)
+    _check_overlap(child, cohort, places, now, ignore_cohort_id=ignore_cohort_id)
 
 
 def enrolment_problem(

@@ -106,33 +106,36 @@ def reread(enrolment: Enrolment) -> Enrolment:
 # Counters
 
 
+# The counters are moved on the table itself (Core statements): the rows are not loaded, and
+# the ORM's bulk-update machinery is not needed; the cohort's attributes are expired instead.
+_cohorts = Cohort.__table__
+
+
 def move_counters(cohort: Cohort, *, seats: int = 0, waiting: int = 0) -> None:
     """Move the cohort's counters (its row is locked by the caller)."""
     db.session.execute(
-        update(Cohort)
-        .where(Cohort.id == cohort.id)
+        update(_cohorts)
+        .where(_cohorts.c.id == cohort.id)
         .values(
-            seats_taken=Cohort.seats_taken + seats,
-            waitlist_count=Cohort.waitlist_count + waiting,
+            seats_taken=_cohorts.c.seats_taken + seats,
+            waitlist_count=_cohorts.c.waitlist_count + waiting,
         )
-        .execution_options(synchronize_session=False)
     )
-    db.session.expire(cohort, ["seats_taken", "waitlist_count"])
+    db.session.expire(cohort, ["seats_taken", "waitlist_count", "updated_at"])
 
 
 def take_seat(cohort: Cohort) -> bool:
     """Take a free seat if there is one and nobody is waiting for it: one atomic UPDATE."""
     result = db.session.execute(
-        update(Cohort)
+        update(_cohorts)
         .where(
-            Cohort.id == cohort.id,
-            Cohort.seats_taken < Cohort.capacity,
-            Cohort.waitlist_count == 0,
+            _cohorts.c.id == cohort.id,
+            _cohorts.c.seats_taken < _cohorts.c.capacity,
+            _cohorts.c.waitlist_count == 0,
         )
-        .values(seats_taken=Cohort.seats_taken + 1)
-        .execution_options(synchronize_session=False)
+        .values(seats_taken=_cohorts.c.seats_taken + 1)
     )
-    db.session.expire(cohort, ["seats_taken"])
+    db.session.expire(cohort, ["seats_taken", "updated_at"])
     return result.rowcount == 1
 
 

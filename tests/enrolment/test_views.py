@@ -94,6 +94,48 @@ class TestEnrolPage:
         assert "Adam will be 12" in page
         assert refreshed(cohort).seats_taken == 2
 
+    def test_the_waiting_place_is_told_as_read_under_the_groups_lock(
+        self, client, login_as, make_cohort, make_family, family
+    ):
+        cohort = make_cohort(capacity=1)
+        for _ in range(2):  # one seated, one waiting
+            user, child = make_family()
+            enrol(child, cohort, actor=get(user))
+        db.session.commit()
+        user, yasmine, _ = family
+        login_as(user)
+        page = text(
+            client.post(
+                f"/cohorts/{cohort.id}/enrol", data={"children": yasmine.id}, follow_redirects=True
+            )
+        )
+        assert "Yasmine is number 2 on the waiting list" in page
+        assert refreshed(cohort).waitlist_count == 2
+
+    @pytest.mark.parametrize("capacity", [5, 0], ids=["a seat", "the waiting list"])
+    def test_an_only_child_is_enrolled_in_few_statements(
+        self, client, login_as, make_cohort, make_family, count_statements, capacity
+    ):
+        """Opening day: each statement of the enrolment costs every parent in the queue."""
+        cohort = make_cohort(capacity=max(capacity, 1))
+        if not capacity:  # full, with a child waiting
+            for _ in range(2):
+                other, child = make_family()
+                enrol(child, cohort, actor=get(other))
+            db.session.commit()
+        user, child = make_family()
+        login_as(user)
+        client.get(f"/cohorts/{cohort.id}/enrol")
+        with count_statements() as counter:
+            response = client.post(f"/cohorts/{cohort.id}/enrol", data={"children": child.id})
+        assert response.status_code == 302
+        status = db.session.scalar(select(Enrolment.status).where(Enrolment.child_id == child.id))
+        assert status == (EnrolmentStatus.ENROLLED if capacity else EnrolmentStatus.WAITLISTED)
+        # The user, the group with its course, the family's children, the submission, the
+        # family's lock, the child's places, the group's lock, one or two counter moves, the
+        # enrolment, the audit, the preferences, the e-mail and the submission's answer.
+        assert counter.count <= 15, "\n".join(counter.statements)
+
     def test_all_refused_shows_the_form_again(self, client, login_as, cohort, family):
         user, _, adam = family
         login_as(user)
