@@ -28,7 +28,8 @@ def record(
 ) -> AuditEntry:
     """Append an entry in the current transaction (it is kept only if the change is).
 
-    ``actor`` is the user who acted (None for the system: cron jobs, expiries).
+    ``actor`` is the user who acted (None for the system: cron jobs, expiries). The entry is
+    written with the transaction's next flush (the next query or the commit), not on its own.
     """
     if subject is not None:
         subject_type = subject_type or subject.__tablename__
@@ -43,7 +44,6 @@ def record(
         details={key: _plain(value) for key, value in details.items()},
     )
     db.session.add(entry)
-    db.session.flush()
     return entry
 
 
