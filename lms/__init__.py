@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from lms import cli, errors, health, i18n, logs, security, settings, templating, web
+from lms import assets, cli, errors, health, i18n, logs, security, settings, templating, web
 from lms import config as default_config
 from lms.accounts import init_login
 from lms.accounts import views as accounts
@@ -99,6 +99,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     logs.init_logging(app)
     security.init_security(app)
+    assets.init_assets(app)
     i18n.init_i18n(app)
     templating.init_templating(app)
     errors.init_error_pages(app)
