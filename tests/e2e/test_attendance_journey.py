@@ -157,7 +157,7 @@ def test_roll_call_on_a_phone_then_the_parent_sees_the_marks(phone_ui, live_app)
     page.get_by_role("button", name="العربية").click()
     ui.audit()
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
-    expect(page.get_by_role("radiogroup", name="آدم").get_by_label("متأخر")).to_be_checked()
+    expect(page.get_by_role("radiogroup", name="آدم").get_by_label("تأخر")).to_be_checked()
     ui.screenshot("attendance-roster-ar")
     page.get_by_role("button", name="Français").click()
     page.get_by_text("Menu", exact=True).click()  # on a phone the menu is folded
@@ -183,7 +183,7 @@ def test_roll_call_on_a_phone_then_the_parent_sees_the_marks(phone_ui, live_app)
     expect(page.locator(".lesson-marks").get_by_text("Retard")).to_be_visible()
     page.get_by_role("button", name="العربية").click()
     ui.audit()
-    expect(page.locator(".lesson-marks").get_by_text("متأخر")).to_be_visible()
+    expect(page.locator(".lesson-marks").get_by_text("تأخر")).to_be_visible()
     ui.screenshot("attendance-parent-ar")
 
     # An absence reported ahead for next week's lesson.

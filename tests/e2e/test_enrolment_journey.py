@@ -157,7 +157,7 @@ def test_last_seat_waiting_list_withdrawal_and_an_offer_accepted_from_the_email(
     expect(page.locator("#enrolments").get_by_text("مسجل", exact=True)).to_be_visible()
     ui.screenshot("enrolment-dashboard-ar")
     ui.visit(f"/cohorts/{cohort_id}/enrol")
-    expect(page.get_by_text("Ilyas مسجل في هذه المجموعة مسبقًا.")).to_be_visible()
+    expect(page.get_by_text("سبق تسجيل Ilyas في هذه المجموعة.")).to_be_visible()
     ui.screenshot("enrolment-form-ar")
     log_out(ui)
 
