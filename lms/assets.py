@@ -6,7 +6,8 @@ year without asking again (``immutable``). A phone opening ten pages then asks f
 stylesheet and the scripts once, not ten times: on opening day, on one lab's Wi-Fi, that is
 most of the requests the server would otherwise answer. A changed file gets a new URL, so
 nobody keeps an old copy; a URL without a version, or with an old one, is answered as
-before (the browser checks again each time).
+before (the browser checks again each time). A URL that must never change (the image named
+in a signed credential) asks for no version: ``url_for("static", filename=..., v=None)``.
 """
 
 from __future__ import annotations

@@ -56,6 +56,8 @@ def test_a_changed_file_gets_a_new_url(app, tmp_path, monkeypatch):
         # No such file, or a folder: the URL goes without a version (a 404 either way).
         assert url_for("static", filename="missing.css") == "/static/missing.css"
         assert url_for("static", filename="../etc/passwd") == "/static/../etc/passwd"
+        # A URL that must never change asks for no version.
+        assert url_for("static", filename="style.css", v=None) == "/static/style.css"
     assert first != second
     client = app.test_client()
     old = client.get(first)

@@ -109,7 +109,8 @@ def credential(
             "description": f"{data['course_title_fr']} — {data['course_title_ar']}",
             "criteria": {"narrative": criteria},
             "image": {
-                "id": url("static", filename=f"img/badges/{data['track']}.png"),
+                # A credential names its image for good: the URL without the file's version.
+                "id": url("static", filename=f"img/badges/{data['track']}.png", v=None),
                 "type": "Image",
             },
             "fieldOfStudy": data["track"],
