@@ -4,6 +4,7 @@ by the family (inside the enrolment window) or by a coordinator (rules set aside
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -77,11 +78,12 @@ def _join(
     if not seated:
         move_counters(cohort, waiting=1)
     db.session.flush()
-    if family_ids is not None and len(family_ids) == 1:
-        pass  # an only child: no sibling discount to give or to move
-    elif seated:
+    # An only child (the family's lock listed its children) has no sibling discount to give
+    # or to move: the query is skipped.
+    only_child = family_ids is not None and len(family_ids) == 1
+    if seated and not only_child:
         recompute_sibling_discounts(child, term_of(cohort.start_date), family_ids=family_ids)
-    else:
+    elif not only_child:
         enrolment.discount_centimes = expected_discount(enrolment, family_ids)
         db.session.flush()
     record(
@@ -136,14 +138,12 @@ def enrol_children(
     results = []
     for child in children:
         result = EnrolResult(child=child)
+        # No savepoint for one child: a refusal comes before anything is written, and a
+        # request refused as a whole is rolled back (lms/web.py).
+        savepoint = db.session.begin_nested() if len(children) > 1 else nullcontext()
         try:
-            if len(children) == 1:
-                # No savepoint for one child: a refusal comes before anything is written,
-                # and the request refused as a whole is rolled back (lms/web.py).
+            with savepoint:
                 result.enrolment, result.position = _enrol(child, cohort, actor=actor, now=now)
-            else:
-                with db.session.begin_nested():
-                    result.enrolment, result.position = _enrol(child, cohort, actor=actor, now=now)
         except DomainError as error:
             result.error = error
         results.append(result)

@@ -140,14 +140,18 @@ def active_places(child: Child) -> list[Enrolment]:
     )
 
 
+def _place_in(places: list[Enrolment], cohort: Cohort) -> Enrolment | None:
+    return next((place for place in places if place.cohort_id == cohort.id), None)
+
+
 def active_enrolment(child: Child, cohort: Cohort) -> Enrolment | None:
     """The child's enrolled, waiting or offered place in the group, if any."""
-    return next((e for e in active_places(child) if e.cohort_id == cohort.id), None)
+    return _place_in(active_places(child), cohort)
 
 
 def _check_not_already(child: Child, cohort: Cohort, places: list[Enrolment]) -> None:
     """Refuse when the child already has a place, a waiting place or an offer in the group."""
-    existing = next((e for e in places if e.cohort_id == cohort.id), None)
+    existing = _place_in(places, cohort)
     if existing is None:
         return
     name = child.first_name
